@@ -1,0 +1,244 @@
+"""Portal settings, read from ``PORTAL_*`` environment variables or a ``.env`` file.
+
+Every setting has a safe default for the embedded deployment (SQLite under ``data/``,
+in-process scheduler, demo data).  A bad value stops start-up with a message that names
+the variable and says what is wrong (see :func:`load_settings`).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "PORTAL_"
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message names the variable."""
+
+
+class OidcClientSettings(BaseModel):
+    """An organisation's identity provider, given in the environment instead of the admin screen."""
+
+    discovery_url: str
+    client_id: str
+    client_secret: str = ""
+    allow_provisioning: bool = False
+
+    @field_validator("discovery_url")
+    @classmethod
+    def _discovery_is_http(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("the discovery URL must start with http:// or https://")
+        return value
+
+
+class Settings(BaseSettings):
+    """All configuration of the portal.  Policy numbers for cases and panels live in the
+    database per organisation; these are deployment settings."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    data_dir: Path = Field(
+        default=PROJECT_ROOT / "data",
+        description="Folder for the embedded database, the generated secret key and uploads.",
+    )
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL of the database. Empty means the embedded SQLite file data/portal.db.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Optional Redis URL; when set, Reflex keeps state in Redis and runs several workers.",
+    )
+    secret_key: str = Field(
+        default="",
+        description="Key for signing and encrypting secrets. Empty means generate one into data/secret_key on first run.",
+    )
+    public_url: str = Field(
+        default="http://localhost:3000",
+        description="Address people use to reach the portal (used for SSO redirects and links in emails).",
+    )
+    session_idle_minutes: int = Field(
+        default=30, gt=0, le=24 * 60, description="Sign a person out after this many minutes without activity."
+    )
+    lockout_threshold: int = Field(
+        default=5, gt=0, le=100, description="Failed sign-in attempts before an account is locked."
+    )
+    lockout_minutes: int = Field(
+        default=15, gt=0, le=24 * 60, description="How long a locked account stays locked."
+    )
+    password_min_length: int = Field(
+        default=12, ge=8, le=128, description="Shortest password an administrator may set."
+    )
+    timezone: str = Field(default="Europe/London", description="Time zone for times shown to people.")
+    demo_mode: bool | None = Field(
+        default=None,
+        description="Seed and show the fictional demo partnership. Default: on only with the embedded database.",
+    )
+    smtp_host: str | None = Field(default=None, description="SMTP server for email; unset keeps email in the outbox.")
+    smtp_port: int = Field(default=25, gt=0, lt=65536, description="SMTP port.")
+    smtp_username: str | None = Field(default=None, description="SMTP user name, if the server needs one.")
+    smtp_password: str | None = Field(default=None, description="SMTP password, if the server needs one.")
+    smtp_starttls: bool = Field(default=False, description="Use STARTTLS with the SMTP server.")
+    smtp_from: str = Field(default="ASB Panel Portal <no-reply@portal.invalid>", description="Sender of emails.")
+    oidc_clients: dict[str, OidcClientSettings] = Field(
+        default_factory=dict,
+        description=(
+            "JSON object of identity providers by organisation slug, e.g. "
+            '{"eastshire-police": {"discovery_url": "...", "client_id": "...", "client_secret": "..."}}. '
+            "Overrides what the admin screen stores."
+        ),
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_shape(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
+        if value.startswith("postgresql://") or value.startswith("postgres://"):
+            # psycopg 3 is the driver we ship; the bare scheme would look for psycopg2.
+            value = "postgresql+psycopg://" + value.split("://", 1)[1]
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url_shape(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        assert value is not None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis:// or rediss://")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_shape(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("is not a known time zone name, e.g. Europe/London") from None
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_strength(cls, value: str) -> str:
+        if value and len(value) < 32:
+            raise ValueError("must be at least 32 characters long (or leave it unset to generate one)")
+        return value
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{(self.data_dir / 'portal.db').as_posix()}"
+        if self.demo_mode is None:
+            self.demo_mode = self.uses_embedded_database
+        return self
+
+    @property
+    def uses_embedded_database(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def is_demo(self) -> bool:
+        return bool(self.demo_mode)
+
+    @property
+    def cookies_secure(self) -> bool:
+        return self.public_url.startswith("https://")
+
+    @property
+    def secret_key_file(self) -> Path:
+        return self.data_dir / "secret_key"
+
+    def resolved_secret_key(self) -> str:
+        """The configured secret key, or the one generated into the data folder on first use."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.secret_key_file
+        if path.exists():
+            return path.read_text(encoding="utf-8").strip()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        # Create with owner-only permissions; never overwrite one another process wrote.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(key)
+        return key
+
+    def describe(self) -> list[tuple[str, str]]:
+        """Effective settings for ``portal-admin check-config``, secrets masked."""
+        hidden = {"secret_key", "smtp_password"}
+        rows: list[tuple[str, str]] = []
+        for name in type(self).model_fields:
+            value: Any = getattr(self, name)
+            if name in hidden:
+                shown = "(set)" if value else "(generated in data folder)" if name == "secret_key" else "(unset)"
+            elif name == "oidc_clients":
+                shown = ", ".join(sorted(value)) or "(none)"
+            elif name == "database_url":
+                shown = _mask_url_password(str(value))
+            else:
+                shown = "(unset)" if value is None else str(value)
+            rows.append((ENV_PREFIX + name.upper(), shown))
+        return rows
+
+
+def _mask_url_password(url: str) -> str:
+    if "://" not in url or "@" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    creds, host = rest.rsplit("@", 1)
+    if ":" in creds:
+        creds = creds.split(":", 1)[0] + ":***"
+    return f"{scheme}://{creds}@{host}"
+
+
+def _explain(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        location = [str(part) for part in item.get("loc", ())]
+        name = ENV_PREFIX + (location[0].upper() if location else "?")
+        detail = item.get("msg", "is not valid").removeprefix("Value error, ")
+        if len(location) > 1:
+            detail = f"{'.'.join(location[1:])}: {detail}"
+        given = item.get("input")
+        if given is not None and not isinstance(given, dict) and "secret" not in name and "PASSWORD" not in name:
+            detail += f" (got {given!r})"
+        lines.append(f"{name}: {detail}")
+    return "Configuration problem:\n  " + "\n  ".join(lines)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings, raising :class:`ConfigError` naming each bad variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        raise ConfigError(_explain(error)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once)."""
+    return load_settings()

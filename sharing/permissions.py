@@ -1,0 +1,86 @@
+"""The one permission enum, the roles that grant each permission, and the ``Actor`` value.
+
+Permissions are named ``scope:resource:action`` and are checked in services, never only in
+the UI: any browser can call any event handler.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from sharing.models import OrganisationType, Role
+
+
+class Permission(StrEnum):
+    """Everything the portal checks.  Later capabilities add members here, not elsewhere."""
+
+    ADMIN_ORGANISATIONS_READ = "admin:organisations:read"
+    ADMIN_ORGANISATIONS_WRITE = "admin:organisations:write"
+    ADMIN_USERS_READ = "admin:users:read"
+    ADMIN_USERS_WRITE = "admin:users:write"
+    ADMIN_SSO_WRITE = "admin:sso:write"
+    AUDIT_EVENTS_READ = "audit:events:read"
+    PANELS_PANELS_READ = "panels:panels:read"
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMINISTRATOR: frozenset(
+        {
+            Permission.ADMIN_ORGANISATIONS_READ,
+            Permission.ADMIN_ORGANISATIONS_WRITE,
+            Permission.ADMIN_USERS_READ,
+            Permission.ADMIN_USERS_WRITE,
+            Permission.ADMIN_SSO_WRITE,
+            Permission.AUDIT_EVENTS_READ,
+            Permission.PANELS_PANELS_READ,
+        }
+    ),
+    Role.LEAD_OFFICER: frozenset({Permission.PANELS_PANELS_READ}),
+    Role.PANEL_MEMBER: frozenset({Permission.PANELS_PANELS_READ}),
+    Role.INFORMATION_SHARING_OFFICER: frozenset({Permission.AUDIT_EVENTS_READ, Permission.PANELS_PANELS_READ}),
+}
+
+# Roles whose accounts must use a second factor (a TOTP code) to sign in with a password.
+ROLES_REQUIRING_TOTP: frozenset[Role] = frozenset({Role.ADMINISTRATOR, Role.INFORMATION_SHARING_OFFICER})
+
+
+def permissions_for(roles: frozenset[Role]) -> frozenset[Permission]:
+    granted: set[Permission] = set()
+    for role in roles:
+        granted |= ROLE_PERMISSIONS.get(role, frozenset())
+    return frozenset(granted)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: what every service receives instead of a raw user id."""
+
+    user_id: int | None
+    organisation_id: int | None
+    roles: frozenset[Role] = field(default_factory=frozenset)
+    email: str = ""
+    full_name: str = ""
+    organisation_name: str = ""
+    organisation_type: OrganisationType | None = None
+    session_id: int | None = None
+    ip_address: str | None = None
+    is_system: bool = False
+
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        if self.is_system:
+            return frozenset(Permission)
+        return permissions_for(self.roles)
+
+    def can(self, permission: Permission) -> bool:
+        return permission in self.permissions
+
+    @property
+    def label(self) -> str:
+        if self.is_system:
+            return "system"
+        return self.email or f"user {self.user_id}"
+
+
+SYSTEM_ACTOR = Actor(user_id=None, organisation_id=None, is_system=True, full_name="Portal scheduler")
