@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from sharing.audit import AuditAction, Outcome, record_event
@@ -272,6 +273,16 @@ def confirm_totp_enrolment(
     """Save a new authenticator once the person proves it works with a current code."""
     user = _pending_user(session, user_id)
     _refuse_if_locked(user, email=user.email, ip_address=ip_address)
+    if user.totp_enabled:
+        # Replacing an authenticator must not be a way round the one already set up.
+        raise _failure(
+            user,
+            email=user.email,
+            reason="authenticator already set up",
+            ip_address=ip_address,
+            message="Your sign-in has expired. Please start again.",
+            action=AuditAction.SIGNIN_SECOND_FACTOR_FAILED,
+        )
     if not _accept_code(user, secret, code):
         raise _failure(
             user,
@@ -332,8 +343,14 @@ def redeem_ticket(
     user = session.get(User, row.user_id)
     if user is None or not user.is_active:
         raise SignInFailed(INACTIVE_ACCOUNT)
-    row.used_at = now
-    session.add(row)
+    # Claim the ticket atomically: of two requests racing with the same ticket, only one wins.
+    claimed = session.connection().execute(
+        update(SignInTicket)
+        .where(col(SignInTicket.id) == row.id, col(SignInTicket.used_at).is_(None))
+        .values(used_at=now)
+    )
+    if claimed.rowcount != 1:
+        raise SignInFailed("That sign-in link has expired. Please sign in again.")
     return start_session(
         session, user=user, method=row.method, ip_address=ip_address, user_agent=user_agent  # type: ignore[arg-type]
     )

@@ -169,3 +169,53 @@ def list_events(
     if subject_id is not None:
         query = query.where(AuditEvent.subject_id == subject_id)
     return list(session.exec(query.order_by(col(AuditEvent.id).desc()).limit(limit)))
+
+
+SIGN_IN_ACTIONS: tuple[AuditAction, ...] = (
+    AuditAction.SIGNIN_SUCCEEDED,
+    AuditAction.SIGNIN_FAILED,
+    AuditAction.SIGNIN_SECOND_FACTOR_FAILED,
+    AuditAction.ACCOUNT_LOCKED,
+    AuditAction.SIGNOUT,
+    AuditAction.SESSION_EXPIRED,
+)
+
+
+def list_my_sign_in_activity(*, session: Session, actor: Actor, limit: int = 8) -> list[AuditEvent]:
+    """A person's own recent sign-ins, failures and sign-outs, so they can spot misuse."""
+    if actor.user_id is None:
+        return []
+    query = (
+        select(AuditEvent)
+        .where(
+            AuditEvent.subject_type == "user",
+            AuditEvent.subject_id == str(actor.user_id),
+            col(AuditEvent.action).in_([str(a) for a in SIGN_IN_ACTIONS]),
+        )
+        .order_by(col(AuditEvent.id).desc())
+        .limit(limit)
+    )
+    return list(session.exec(query))
+
+
+def get_audit_trail(
+    *, session: Session, actor: Actor, action_prefix: str = "", limit: int = 200
+) -> list[AuditEvent]:
+    """The newest audit events, for information-sharing officers and administrators."""
+    from sharing.access import require
+    from sharing.permissions import Permission
+
+    require(actor, Permission.AUDIT_EVENTS_READ, subject_type="audit_event")
+    query = select(AuditEvent)
+    if action_prefix:
+        query = query.where(col(AuditEvent.action).startswith(action_prefix))
+    return list(session.exec(query.order_by(col(AuditEvent.id).desc()).limit(limit)))
+
+
+def check_audit_chain(*, session: Session, actor: Actor) -> ChainReport:
+    """Prove the trail is whole (for information-sharing officers and administrators)."""
+    from sharing.access import require
+    from sharing.permissions import Permission
+
+    require(actor, Permission.AUDIT_EVENTS_READ, subject_type="audit_event")
+    return verify_chain(session)

@@ -224,7 +224,10 @@ def _explain(error: ValidationError) -> str:
         if len(location) > 1:
             detail = f"{'.'.join(location[1:])}: {detail}"
         given = item.get("input")
-        if given is not None and not isinstance(given, dict) and "secret" not in name and "PASSWORD" not in name:
+        sensitive = any(word in part.lower() for part in location for word in ("secret", "password"))
+        if given is not None and not isinstance(given, dict) and not sensitive:
+            if isinstance(given, str):
+                given = _mask_url_password(given)
             detail += f" (got {given!r})"
         lines.append(f"{name}: {detail}")
     return "Configuration problem:\n  " + "\n  ".join(lines)

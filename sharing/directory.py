@@ -105,7 +105,8 @@ def create_organisation(
     slug = base = slugify(clean_name)
     suffix = 2
     while session.exec(select(Organisation).where(Organisation.slug == slug)).first():
-        slug = f"{base}-{suffix}"
+        tail = f"-{suffix}"
+        slug = base[: 80 - len(tail)] + tail  # the column holds 80 characters
         suffix += 1
     org = Organisation(name=clean_name, slug=slug, type=org_type)
     session.add(org)

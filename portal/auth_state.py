@@ -1,0 +1,82 @@
+"""Who is signed in, for every page.  Page states subclass :class:`AuthState` and call
+``self._actor()`` / ``self._run(...)`` so each action re-checks the session on the server."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import reflex as rx
+from sqlmodel import Session
+
+from portal import routes
+from portal.services import run_as
+from sharing.errors import DomainError, PermissionDenied, SessionExpired
+from sharing.permissions import Actor, Permission
+
+T = TypeVar("T")
+
+
+class AuthState(rx.State):
+    """Display data about the signed-in person.  Never trusted for decisions: services get the
+    actor from the session cookie on every call."""
+
+    signed_in: bool = False
+    user_name: str = ""
+    user_email: str = ""
+    organisation_name: str = ""
+    role_labels: list[str] = []
+    can_admin: bool = False
+    can_see_panels: bool = False
+    can_read_audit: bool = False
+
+    def _client_ip(self) -> str | None:
+        return self.router.session.client_ip or None
+
+    def _run(self, action: Callable[[Session, Actor], T]) -> T:
+        """Run one service call as the signed-in person, in one transaction."""
+        return run_as(self.router.headers.cookie, self._client_ip(), action)
+
+    def _actor(self) -> Actor:
+        return self._run(lambda _session, actor: actor)
+
+    def _show(self, actor: Actor) -> None:
+        from sharing.models import ROLE_LABELS
+
+        self.signed_in = True
+        self.user_name = actor.full_name
+        self.user_email = actor.email
+        self.organisation_name = actor.organisation_name
+        self.role_labels = [ROLE_LABELS[r] for r in sorted(actor.roles)]
+        self.can_admin = actor.can(Permission.ADMIN_USERS_READ)
+        self.can_see_panels = actor.can(Permission.PANELS_PANELS_READ)
+        self.can_read_audit = actor.can(Permission.AUDIT_EVENTS_READ)
+
+    def _forget(self) -> None:
+        self.signed_in = False
+        self.user_name = self.user_email = self.organisation_name = ""
+        self.role_labels = []
+        self.can_admin = self.can_see_panels = self.can_read_audit = False
+
+    def _to_sign_in(self, message: str) -> Any:
+        self._forget()
+        return rx.redirect(f"{routes.SIGN_IN}?notice={quote(message)}", replace=True)
+
+    def _handle(self, error: DomainError) -> Any:
+        """Turn a domain error into what the person sees."""
+        if isinstance(error, SessionExpired):
+            return self._to_sign_in(error.message)
+        if isinstance(error, PermissionDenied):
+            return rx.toast.error(error.message, duration=8000)
+        return rx.toast.error(error.message, duration=8000)
+
+    @rx.event
+    def require_sign_in(self) -> Any:
+        """on_load of every signed-in page."""
+        try:
+            actor = self._actor()
+        except SessionExpired as error:
+            return self._to_sign_in(error.message)
+        self._show(actor)
+        return None

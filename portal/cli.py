@@ -1,0 +1,183 @@
+"""``portal-admin``: the operator's command line.  Errors go to stderr with a non-zero exit."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from collections.abc import Sequence
+
+from sharing.config import ConfigError, get_settings
+from sharing.errors import DomainError, InvalidInput
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"portal-admin: {message}", file=sys.stderr)
+    return code
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    settings.resolved_secret_key()
+    if not args.quiet:
+        width = max(len(name) for name, _ in settings.describe())
+        for name, value in settings.describe():
+            print(f"{name.ljust(width)}  {value}")
+        print("Configuration is valid.")
+    return 0
+
+
+def cmd_migrate(_args: argparse.Namespace) -> int:
+    from sharing.migrations import upgrade_to_head
+
+    upgrade_to_head()
+    print("Database is up to date.")
+    return 0
+
+
+def cmd_seed_demo(args: argparse.Namespace) -> int:
+    from panels.demo import seed_demo
+    from sharing.db import transaction
+
+    settings = get_settings()
+    if not settings.is_demo:
+        if args.if_demo:
+            return 0
+        return _fail("demo mode is off (PORTAL_DEMO_MODE=false); refusing to add demo accounts.")
+    with transaction() as session:
+        added = seed_demo(session)
+    if any(added.values()):
+        print(
+            f"Demo partnership added: {added['organisations']} organisations, "
+            f"{added['users']} accounts, {added['panels']} panels."
+        )
+    else:
+        print("Demo partnership already present.")
+    return 0
+
+
+def cmd_banner(args: argparse.Namespace) -> int:
+    from panels.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+
+    settings = get_settings()
+    print()
+    print(f"  ASB Panel Portal is starting at http://localhost:{args.port}")
+    if settings.is_demo:
+        print(f"  Demo sign-ins (password for all: {DEMO_PASSWORD}):")
+        for account in DEMO_ACCOUNTS:
+            print(f"    {account.email:<34} {account.organisation}")
+    print()
+    return 0
+
+
+def _read_password(given: str | None) -> str:
+    if given:
+        return given
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("New password: ")
+    if getpass.getpass("Repeat it: ") != first:
+        raise InvalidInput({"password": "The two passwords do not match."})
+    return first
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    from sqlmodel import select
+
+    from sharing.db import transaction
+    from sharing.directory import create_user
+    from sharing.models import Organisation
+    from sharing.permissions import SYSTEM_ACTOR
+
+    password = None if args.sso_only else _read_password(args.password)
+    with transaction() as session:
+        org = session.exec(
+            select(Organisation).where((Organisation.slug == args.organisation) | (Organisation.name == args.organisation))
+        ).first()
+        if org is None:
+            return _fail(f"no organisation called '{args.organisation}' (use its name or short name).")
+        user = create_user(
+            session=session,
+            actor=SYSTEM_ACTOR,
+            email=args.email,
+            full_name=args.name,
+            organisation_id=org.id,
+            roles=args.role,
+            password=password,
+        )
+    print(f"Created {user.email} ({user.organisation_name}).")
+    return 0
+
+
+def cmd_reset_password(args: argparse.Namespace) -> int:
+    from sharing.db import transaction
+    from sharing.directory import find_user_id, reset_password
+    from sharing.permissions import SYSTEM_ACTOR
+
+    password = _read_password(args.password)
+    with transaction() as session:
+        user_id = find_user_id(session=session, email=args.email)
+        if user_id is None:
+            return _fail(f"no account with the email {args.email}.")
+        reset_password(session=session, actor=SYSTEM_ACTOR, user_id=user_id, new_password=password)
+    print(f"Password reset for {args.email}; the account is unlocked and its sessions have ended.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="portal-admin", description="Administer the ASB Panel Portal.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("check-config", help="validate PORTAL_* settings and show them (secrets hidden)")
+    p.add_argument("--quiet", action="store_true", help="only report problems")
+    p.set_defaults(func=cmd_check_config)
+
+    p = sub.add_parser("migrate", help="apply database migrations")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("seed-demo", help="add the fictional demo partnership (idempotent)")
+    p.add_argument("--if-demo", action="store_true", help="do nothing unless demo mode is on")
+    p.set_defaults(func=cmd_seed_demo)
+
+    p = sub.add_parser("banner", help="print the address and demo sign-ins")
+    p.add_argument("--port", type=int, default=3000)
+    p.set_defaults(func=cmd_banner)
+
+    p = sub.add_parser("create-user", help="create an account")
+    p.add_argument("--email", required=True)
+    p.add_argument("--name", required=True, help="full name")
+    p.add_argument("--organisation", required=True, help="organisation name or short name")
+    p.add_argument(
+        "--role",
+        action="append",
+        required=True,
+        choices=["administrator", "lead_officer", "panel_member", "information_sharing_officer"],
+        help="repeat for several roles",
+    )
+    p.add_argument("--password", help="initial password (otherwise asked for, or read from stdin)")
+    p.add_argument("--sso-only", action="store_true", help="no password: signs in only with their organisation")
+    p.set_defaults(func=cmd_create_user)
+
+    p = sub.add_parser("reset-password", help="set a new password, unlock the account, end its sessions")
+    p.add_argument("--email", required=True)
+    p.add_argument("--password", help="new password (otherwise asked for, or read from stdin)")
+    p.set_defaults(func=cmd_reset_password)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return 2
+    except InvalidInput as error:
+        details = "; ".join(f"{field}: {message}" for field, message in error.field_errors.items())
+        return _fail(details or error.message)
+    except DomainError as error:
+        return _fail(error.message)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

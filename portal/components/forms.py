@@ -1,0 +1,138 @@
+"""Labelled form controls.  Every input has a visible label tied to it by id, and its error
+message is announced and linked with aria-describedby."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+
+def text_input(
+    label: str,
+    name: str,
+    *,
+    error: rx.Var[str] | str = "",
+    type: str = "text",
+    hint: str = "",
+    autocomplete: str = "off",
+    default_value: str | rx.Var[str] | None = None,
+    required: bool = False,
+    **props: Any,
+) -> rx.Component:
+    field_id = props.pop("id", name.replace("_", "-"))
+    input_props: dict[str, Any] = {}
+    if default_value is not None:
+        input_props["default_value"] = default_value
+    return rx.vstack(
+        rx.el.label(label, html_for=field_id, class_name="field-label"),
+        *([rx.text(hint, size="1", color_scheme="gray", id=f"{field_id}-hint")] if hint else []),
+        rx.el.input(
+            id=field_id,
+            name=name,
+            type=type,
+            auto_complete=autocomplete,
+            required=required,
+            class_name="field-input",
+            aria_invalid=rx.cond(error != "", "true", "false"),
+            aria_describedby=f"{field_id}-error" if not hint else f"{field_id}-hint {field_id}-error",
+            **input_props,
+            **props,
+        ),
+        rx.cond(
+            error != "",
+            rx.text(error, color_scheme="red", size="2", id=f"{field_id}-error", role="alert"),
+            rx.text("", id=f"{field_id}-error", class_name="visually-hidden"),
+        ),
+        spacing="1",
+        width="100%",
+        align="stretch",
+    )
+
+
+def select_input(
+    label: str,
+    name: str,
+    options: list[tuple[str, str]],
+    *,
+    error: rx.Var[str] | str = "",
+    placeholder: str = "Choose…",
+) -> rx.Component:
+    field_id = name.replace("_", "-")
+    return rx.vstack(
+        rx.el.label(label, html_for=field_id, class_name="field-label"),
+        rx.el.select(
+            rx.el.option(placeholder, value=""),
+            *[rx.el.option(text, value=value) for value, text in options],
+            id=field_id,
+            name=name,
+            class_name="field-input",
+            aria_describedby=f"{field_id}-error",
+        ),
+        rx.cond(
+            error != "",
+            rx.text(error, color_scheme="red", size="2", id=f"{field_id}-error", role="alert"),
+            rx.text("", id=f"{field_id}-error", class_name="visually-hidden"),
+        ),
+        spacing="1",
+        width="100%",
+        align="stretch",
+    )
+
+
+def dynamic_select_input(
+    label: str,
+    name: str,
+    options: rx.Var[list[dict[str, str]]],
+    *,
+    error: rx.Var[str] | str = "",
+    placeholder: str = "Choose…",
+) -> rx.Component:
+    """A select whose options come from State (each option a dict with 'value' and 'label')."""
+    field_id = name.replace("_", "-")
+    return rx.vstack(
+        rx.el.label(label, html_for=field_id, class_name="field-label"),
+        rx.el.select(
+            rx.el.option(placeholder, value=""),
+            rx.foreach(options, lambda o: rx.el.option(o["label"], value=o["value"])),
+            id=field_id,
+            name=name,
+            class_name="field-input",
+            aria_describedby=f"{field_id}-error",
+        ),
+        rx.cond(
+            error != "",
+            rx.text(error, color_scheme="red", size="2", id=f"{field_id}-error", role="alert"),
+            rx.text("", id=f"{field_id}-error", class_name="visually-hidden"),
+        ),
+        spacing="1",
+        width="100%",
+        align="stretch",
+    )
+
+
+def checkbox_group(
+    legend: str, name_prefix: str, options: list[tuple[str, str]], *, error: rx.Var[str] | str = ""
+) -> rx.Component:
+    field_id = name_prefix.replace("_", "-")
+    return rx.el.fieldset(
+        rx.el.legend(legend, class_name="field-label"),
+        rx.vstack(
+            *[
+                rx.el.label(
+                    rx.el.input(type="checkbox", name=f"{name_prefix}{value}", id=f"{field_id}-{value}", value="on"),
+                    " " + text,
+                    html_for=f"{field_id}-{value}",
+                    class_name="checkbox-label",
+                )
+                for value, text in options
+            ],
+            spacing="1",
+        ),
+        rx.cond(
+            error != "",
+            rx.text(error, color_scheme="red", size="2", id=f"{field_id}-error", role="alert"),
+        ),
+        class_name="fieldset",
+        aria_describedby=f"{field_id}-error",
+    )

@@ -1,0 +1,119 @@
+"""The shell every signed-in page shares: header, navigation per permission, main area."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from portal import routes
+from portal.auth_state import AuthState
+
+PRODUCT_NAME = "ASB Panel Portal"
+
+
+def _nav_link(label: str, href: str) -> rx.Component:
+    return rx.link(label, href=href, class_name="nav-link", underline="none")
+
+
+def navigation() -> rx.Component:
+    return rx.el.nav(
+        rx.hstack(
+            _nav_link("My work", routes.HOME),
+            rx.cond(AuthState.can_see_panels, _nav_link("Panels", routes.PANELS)),
+            rx.cond(AuthState.can_read_audit, _nav_link("Audit trail", routes.AUDIT)),
+            rx.cond(
+                AuthState.can_admin,
+                rx.hstack(
+                    _nav_link("Organisations", routes.ADMIN_ORGANISATIONS),
+                    _nav_link("People", routes.ADMIN_USERS),
+                    spacing="4",
+                ),
+            ),
+            spacing="4",
+            align="center",
+            wrap="wrap",
+        ),
+        aria_label="Main",
+        id="main-nav",
+    )
+
+
+def sign_out_form() -> rx.Component:
+    # A plain form POST: the server ends the session and clears the HttpOnly cookie.
+    return rx.el.form(
+        rx.button("Sign out", type="submit", variant="soft", color_scheme="gray", size="2"),
+        action=routes.AUTH_SIGN_OUT,
+        method="post",
+    )
+
+
+def header() -> rx.Component:
+    return rx.el.header(
+        rx.hstack(
+            rx.link(
+                rx.hstack(
+                    rx.icon("shield-check", size=22, aria_hidden="true"),
+                    rx.text(PRODUCT_NAME, weight="bold", size="4"),
+                    align="center",
+                    spacing="2",
+                ),
+                href=routes.HOME,
+                underline="none",
+                class_name="brand",
+            ),
+            navigation(),
+            rx.spacer(),
+            rx.vstack(
+                rx.text(AuthState.user_name, weight="medium", size="2", id="signed-in-name"),
+                rx.text(AuthState.organisation_name, size="1", color_scheme="gray", id="signed-in-organisation"),
+                spacing="0",
+                align="end",
+            ),
+            sign_out_form(),
+            align="center",
+            spacing="5",
+            width="100%",
+        ),
+        class_name="site-header",
+    )
+
+
+def page_shell(title: str, *children: rx.Component, subtitle: str = "") -> rx.Component:
+    """A signed-in page.  Content shows only after the session check has passed."""
+    return rx.box(
+        rx.link("Skip to content", href="#main", class_name="skip-link"),
+        header(),
+        rx.el.main(
+            rx.cond(
+                AuthState.signed_in,
+                rx.vstack(
+                    rx.heading(title, size="7", as_="h1"),
+                    *([rx.text(subtitle, color_scheme="gray")] if subtitle else []),
+                    *children,
+                    spacing="5",
+                    width="100%",
+                ),
+                rx.center(rx.spinner(size="3"), rx.text(" Checking your sign-in…"), padding="4em"),
+            ),
+            id="main",
+            class_name="page-main",
+            tab_index=-1,
+        ),
+        class_name="page",
+    )
+
+
+def empty_state(message: str, hint: str = "") -> rx.Component:
+    return rx.callout(
+        rx.vstack(rx.text(message, weight="medium"), *([rx.text(hint, size="2")] if hint else []), spacing="1"),
+        icon="info",
+        color_scheme="gray",
+        variant="surface",
+        width="100%",
+    )
+
+
+def field_error(message: rx.Var[str] | str, field_id: str) -> rx.Component:
+    return rx.cond(
+        message != "",
+        rx.text(message, color_scheme="red", size="2", id=f"{field_id}-error", role="alert"),
+    )

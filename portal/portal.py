@@ -1,0 +1,17 @@
+"""The Reflex app: pages, theme and the plain HTTP routes for signing in and out."""
+
+from __future__ import annotations
+
+import reflex as rx
+from starlette.applications import Starlette
+
+from portal.http_routes import auth_routes
+from portal.oidc_routes import oidc_middleware, oidc_routes
+from portal.pages import admin_organisations, admin_users, audit, home, panels, signin  # noqa: F401  (registers)
+
+app = rx.App(
+    stylesheets=["/portal.css"],
+    head_components=[rx.el.meta(name="robots", content="noindex")],
+    api_transformer=Starlette(routes=[*auth_routes(), *oidc_routes()], middleware=oidc_middleware()),
+    html_lang="en-GB",
+)
