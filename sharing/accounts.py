@@ -414,6 +414,8 @@ def resolve_session(
     if user is None or not user.is_active or now - row.last_seen_at > idle:
         reason = "idle_timeout" if user is not None and user.is_active else "account_deactivated"
         idle_minutes = int(idle.total_seconds() // 60)
+        # Read now: this runs after the rollback, when ``user`` can no longer be loaded.
+        user_email = user.email if user else None
 
         def _expire(durable: Session) -> None:
             stored = durable.get(UserSession, session_id)
@@ -426,7 +428,7 @@ def resolve_session(
                 durable,
                 action=AuditAction.SESSION_EXPIRED,
                 outcome=Outcome.SUCCESS,
-                actor_label=user.email if user else None,
+                actor_label=user_email,
                 subject_type="user",
                 subject_id=stored.user_id,
                 reason=reason,

@@ -285,7 +285,7 @@ def create_user(
         actor=actor,
         subject_type="user",
         subject_id=user.id,
-        detail={"email": clean_email, "organisation_id": org.id, "roles": sorted(parsed_roles)},
+        detail={"email": clean_email, "organisation_id": org.id, "roles": sorted(set(parsed_roles))},
     )
     return _user_read(session, user)
 

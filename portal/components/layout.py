@@ -37,12 +37,18 @@ def navigation() -> rx.Component:
     )
 
 
+# A real form POST (a full page load), so the server can end the session and clear the
+# HttpOnly cookie; Reflex's own form component would turn the submit into an event instead.
+_SIGN_OUT_SCRIPT = (
+    "const f = document.createElement('form'); f.method = 'post'; "
+    f"f.action = '{routes.AUTH_SIGN_OUT}'; document.body.appendChild(f); f.submit();"
+)
+
+
 def sign_out_form() -> rx.Component:
-    # A plain form POST: the server ends the session and clears the HttpOnly cookie.
-    return rx.el.form(
-        rx.button("Sign out", type="submit", variant="soft", color_scheme="gray", size="2"),
-        action=routes.AUTH_SIGN_OUT,
-        method="post",
+    return rx.button(
+        "Sign out", type="button", variant="soft", color_scheme="gray", size="2",
+        on_click=rx.call_script(_SIGN_OUT_SCRIPT),
     )
 
 

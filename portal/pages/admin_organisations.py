@@ -265,7 +265,7 @@ def organisations_page() -> rx.Component:
                             rx.table.cell(o["type_label"]),
                             rx.table.cell(o["user_count"]),
                             rx.table.cell(
-                                rx.badge(o["sso_label"], color_scheme=rx.cond(o["sso_enabled"] == "True", "green", "gray"))
+                                rx.badge(o["sso_label"], high_contrast=True, color_scheme=rx.cond(o["sso_enabled"] == "True", "green", "gray"))
                             ),
                             rx.table.cell(
                                 rx.button(

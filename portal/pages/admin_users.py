@@ -236,7 +236,7 @@ def _user_row(u: dict[str, str]) -> rx.Component:
         rx.table.cell(u["second_factor"]),
         rx.table.cell(u["last_sign_in"]),
         rx.table.cell(
-            rx.badge(u["status"], color_scheme=rx.cond(u["status"] == "Active", "green", "orange"))
+            rx.badge(u["status"], high_contrast=True, color_scheme=rx.cond(u["status"] == "Active", "green", "orange"))
         ),
         rx.table.cell(
             rx.hstack(

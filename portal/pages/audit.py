@@ -73,6 +73,7 @@ def audit_page() -> rx.Component:
             AuditState.chain_summary,
             icon=rx.cond(AuditState.chain_ok, "shield-check", "shield-alert"),  # type: ignore[arg-type]
             color_scheme=rx.cond(AuditState.chain_ok, "green", "red"),
+            high_contrast=True,
             width="100%",
         ),
         rx.hstack(
@@ -105,7 +106,7 @@ def audit_page() -> rx.Component:
                             rx.table.cell(e["who"]),
                             rx.table.cell(e["subject"]),
                             rx.table.cell(
-                                rx.badge(e["outcome"],
+                                rx.badge(e["outcome"], high_contrast=True,
                                          color_scheme=rx.cond(e["outcome"] == "success", "green", "red"))
                             ),
                             rx.table.cell(e["reason"]),

@@ -60,6 +60,7 @@ class SignInState(rx.State):
         params = self.router.url.query_parameters
         self.notice = params.get("notice", "") or params.get("error", "")
         self.form_error = self.code_error = ""
+        self.email = ""  # a shared computer must not show the last person's email
         self.step = "password"
         self._pending_user_id = None
         self.enrol_secret = self.enrol_qr = ""
