@@ -56,25 +56,44 @@ DEMO_ACCOUNTS: list[DemoAccount] = [
     DemoAccount("asb.officer@eastbrook.demo", "Alex Morgan", "ASB Officer", ASB, (Role.LEAD_OFFICER,)),
     DemoAccount("housing.officer@eastbrook.demo", "Priya Shah", "Housing Officer", HOMES, (Role.LEAD_OFFICER,)),
     DemoAccount(
-        "psg.chair@eastbrook.demo", "Morgan Ellis", "ASB Team Manager", ASB, (Role.PANEL_MEMBER,),
+        "psg.chair@eastbrook.demo",
+        "Morgan Ellis",
+        "ASB Team Manager",
+        ASB,
+        (Role.PANEL_MEMBER,),
         "chairs the Problem Solving Group",
     ),
     DemoAccount(
-        "ccp.chair@eastbrook.demo", "Sam Whitfield", "Tenancy Services Manager", HOMES, (Role.PANEL_MEMBER,),
+        "ccp.chair@eastbrook.demo",
+        "Sam Whitfield",
+        "Tenancy Services Manager",
+        HOMES,
+        (Role.PANEL_MEMBER,),
         "chairs the Complex Case Panel",
     ),
     DemoAccount(
-        "tep.chair@eastbrook.demo", "Jordan Blake", "Head of Housing Management", HOMES, (Role.PANEL_MEMBER,),
+        "tep.chair@eastbrook.demo",
+        "Jordan Blake",
+        "Head of Housing Management",
+        HOMES,
+        (Role.PANEL_MEMBER,),
         "chairs the Tenancy Enforcement Panel",
     ),
     DemoAccount("legal@eastbrook.demo", "Casey Lin", "Housing Solicitor", LEGAL, (Role.PANEL_MEMBER,)),
-    DemoAccount("solutions@eastbrook.demo", "Robin Adeyemi", "Housing Options Officer", SOLUTIONS, (Role.PANEL_MEMBER,)),
-    DemoAccount("pc.jones@police.demo", "PC Taylor Jones", "Neighbourhood Police Constable", POLICE, (Role.PANEL_MEMBER,)),
+    DemoAccount(
+        "solutions@eastbrook.demo", "Robin Adeyemi", "Housing Options Officer", SOLUTIONS, (Role.PANEL_MEMBER,)
+    ),
+    DemoAccount(
+        "pc.jones@police.demo", "PC Taylor Jones", "Neighbourhood Police Constable", POLICE, (Role.PANEL_MEMBER,)
+    ),
     DemoAccount("sw.patel@adultcare.demo", "Nina Patel", "Social Worker", ADULTS, (Role.PANEL_MEMBER,)),
     DemoAccount("cs.okafor@childrens.demo", "Chidi Okafor", "Children's Social Worker", CHILDREN, (Role.PANEL_MEMBER,)),
     DemoAccount("nurse.reid@health.demo", "Fiona Reid", "Community Mental Health Nurse", HEALTH, (Role.PANEL_MEMBER,)),
     DemoAccount(
-        "ha.officer@riverside.demo", "Lee Hart", "Neighbourhood Officer", RIVERSIDE,
+        "ha.officer@riverside.demo",
+        "Lee Hart",
+        "Neighbourhood Officer",
+        RIVERSIDE,
         (Role.LEAD_OFFICER, Role.PANEL_MEMBER),
     ),
     DemoAccount(
@@ -168,7 +187,5 @@ def seed_demo(session: Session) -> dict[str, int]:
             added["panels"] += 1
     session.flush()
     if any(added.values()):
-        record_event(
-            session, action=AuditAction.DEMO_SEEDED, outcome=Outcome.SUCCESS, actor=SYSTEM_ACTOR, detail=added
-        )
+        record_event(session, action=AuditAction.DEMO_SEEDED, outcome=Outcome.SUCCESS, actor=SYSTEM_ACTOR, detail=added)
     return added

@@ -92,7 +92,9 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     password = None if args.sso_only else _read_password(args.password)
     with transaction() as session:
         org = session.exec(
-            select(Organisation).where((Organisation.slug == args.organisation) | (Organisation.name == args.organisation))
+            select(Organisation).where(
+                (Organisation.slug == args.organisation) | (Organisation.name == args.organisation)
+            )
         ).first()
         if org is None:
             return _fail(f"no organisation called '{args.organisation}' (use its name or short name).")

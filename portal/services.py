@@ -31,9 +31,7 @@ def session_token_from_cookie_header(cookie_header: str) -> str | None:
     return morsel.value if morsel else None
 
 
-def run_as(
-    cookie_header: str, ip_address: str | None, action: Callable[[Session, Actor], T]
-) -> T:
+def run_as(cookie_header: str, ip_address: str | None, action: Callable[[Session, Actor], T]) -> T:
     """Resolve the signed-in person and run ``action`` in one transaction.
 
     Raises ``SessionExpired`` when there is nobody signed in (after recording why)."""

@@ -7,6 +7,7 @@ action's own transaction rolls back (see ``DomainError.durable_effects``).
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -46,10 +47,8 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     if not password_hash:
         # No account (or an SSO-only one): spend the same time as a real check, then refuse.
-        try:
+        with contextlib.suppress(VerificationError):
             _hasher.verify(_DUMMY_HASH, password)
-        except VerificationError:
-            pass
         return False
     try:
         return _hasher.verify(password_hash, password)
@@ -180,9 +179,7 @@ def _user_by_email(session: Session, email: str) -> User | None:
     return session.exec(select(User).where(User.email == normalise_email(email))).first()
 
 
-def sign_in_with_password(
-    *, session: Session, email: str, password: str, ip_address: str | None = None
-) -> SignInStep:
+def sign_in_with_password(*, session: Session, email: str, password: str, ip_address: str | None = None) -> SignInStep:
     """First step of a password sign-in.  Raises :class:`SignInFailed` with the same message
     whether the email or the password was wrong."""
     email = normalise_email(email)
@@ -244,9 +241,7 @@ def _pending_user(session: Session, user_id: int) -> User:
     return user
 
 
-def verify_second_factor(
-    *, session: Session, user_id: int, code: str, ip_address: str | None = None
-) -> SignInStep:
+def verify_second_factor(*, session: Session, user_id: int, code: str, ip_address: str | None = None) -> SignInStep:
     """Second step for accounts with TOTP: a wrong code counts towards lockout."""
     user = _pending_user(session, user_id)
     _refuse_if_locked(user, email=user.email, ip_address=ip_address)
@@ -352,7 +347,11 @@ def redeem_ticket(
     if claimed.rowcount != 1:
         raise SignInFailed("That sign-in link has expired. Please sign in again.")
     return start_session(
-        session, user=user, method=row.method, ip_address=ip_address, user_agent=user_agent  # type: ignore[arg-type]
+        session,
+        user=user,
+        method="sso" if row.method == "sso" else "password",
+        ip_address=ip_address,
+        user_agent=user_agent,
     )
 
 

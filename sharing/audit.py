@@ -198,9 +198,7 @@ def list_my_sign_in_activity(*, session: Session, actor: Actor, limit: int = 8) 
     return list(session.exec(query))
 
 
-def get_audit_trail(
-    *, session: Session, actor: Actor, action_prefix: str = "", limit: int = 200
-) -> list[AuditEvent]:
+def get_audit_trail(*, session: Session, actor: Actor, action_prefix: str = "", limit: int = 200) -> list[AuditEvent]:
     """The newest audit events, for information-sharing officers and administrators."""
     from sharing.access import require
     from sharing.permissions import Permission

@@ -65,7 +65,9 @@ class Settings(BaseSettings):
     )
     secret_key: str = Field(
         default="",
-        description="Key for signing and encrypting secrets. Empty means generate one into data/secret_key on first run.",
+        description=(
+            "Key for signing and encrypting secrets. Empty means generate one into data/secret_key on first run."
+        ),
     )
     public_url: str = Field(
         default="http://localhost:3000",
@@ -77,9 +79,7 @@ class Settings(BaseSettings):
     lockout_threshold: int = Field(
         default=5, gt=0, le=100, description="Failed sign-in attempts before an account is locked."
     )
-    lockout_minutes: int = Field(
-        default=15, gt=0, le=24 * 60, description="How long a locked account stays locked."
-    )
+    lockout_minutes: int = Field(default=15, gt=0, le=24 * 60, description="How long a locked account stays locked.")
     password_min_length: int = Field(
         default=12, ge=8, le=128, description="Shortest password an administrator may set."
     )

@@ -80,12 +80,10 @@ def list_organisations(*, session: Session, actor: Actor) -> list[OrganisationRe
         session.exec(select(User.organisation_id, func.count(col(User.id))).group_by(col(User.organisation_id))).all()
     )
     orgs = session.exec(select(Organisation).order_by(col(Organisation.name))).all()
-    return [_organisation_read(org, counts.get(org.id, 0)) for org in orgs]
+    return [_organisation_read(org, counts.get(org.id or 0, 0)) for org in orgs]
 
 
-def create_organisation(
-    *, session: Session, actor: Actor, name: str, type: str
-) -> OrganisationRead:
+def create_organisation(*, session: Session, actor: Actor, name: str, type: str) -> OrganisationRead:
     """Add a partner agency."""
     require(actor, Permission.ADMIN_ORGANISATIONS_WRITE, subject_type="organisation")
     errors: dict[str, str] = {}
@@ -142,12 +140,10 @@ def configure_sso(
     discovery_url = discovery_url.strip()
     client_id = client_id.strip()
     errors: dict[str, str] = {}
-    if enabled or discovery_url:
-        if not discovery_url.startswith(("https://", "http://")):
-            errors["discovery_url"] = (
-                "Enter the identity provider's discovery address, usually ending in "
-                "/.well-known/openid-configuration."
-            )
+    if (enabled or discovery_url) and not discovery_url.startswith(("https://", "http://")):
+        errors["discovery_url"] = (
+            "Enter the identity provider's discovery address, usually ending in /.well-known/openid-configuration."
+        )
     if enabled and not client_id:
         errors["client_id"] = "Enter the client ID the identity provider gave the portal."
     if enabled and not (client_secret or org.sso_client_secret_encrypted):

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sqlmodel import Session
 
+
 class DomainError(Exception):
     """Base of every error a service raises on purpose.
 
@@ -16,9 +17,7 @@ class DomainError(Exception):
     lockout.  ``transaction()`` runs them in a fresh transaction after the rollback.
     """
 
-    def __init__(
-        self, message: str, *, durable_effects: Iterable[Callable[[Session], None]] = ()
-    ) -> None:
+    def __init__(self, message: str, *, durable_effects: Iterable[Callable[[Session], None]] = ()) -> None:
         super().__init__(message)
         self.message = message
         self.durable_effects: list[Callable[[Session], None]] = list(durable_effects)

@@ -103,7 +103,12 @@ def sign_in_with_claims(
     if not issuer or not subject:
         raise _refusal(
             "Your organisation's sign-in service did not say who you are. Please try again.",
-            sso=sso, issuer=issuer, subject=subject, email=email, reason="missing iss or sub", ip_address=ip_address,
+            sso=sso,
+            issuer=issuer,
+            subject=subject,
+            email=email,
+            reason="missing iss or sub",
+            ip_address=ip_address,
         )
     link = session.exec(
         select(ExternalIdentity).where(ExternalIdentity.issuer == issuer, ExternalIdentity.subject == subject)
@@ -153,17 +158,32 @@ def sign_in_with_claims(
             raise _refusal(
                 f"You signed in with {sso.name}, but there is no portal account for "
                 f"{email or 'you'}. Ask your portal administrator to create one.",
-                sso=sso, issuer=issuer, subject=subject, email=email, reason=reason, ip_address=ip_address,
+                sso=sso,
+                issuer=issuer,
+                subject=subject,
+                email=email,
+                reason=reason,
+                ip_address=ip_address,
             )
     if not user.is_active:
         raise _refusal(
             "This account has been deactivated. Ask your portal administrator if you still need access.",
-            sso=sso, issuer=issuer, subject=subject, email=email, reason="account deactivated", ip_address=ip_address,
+            sso=sso,
+            issuer=issuer,
+            subject=subject,
+            email=email,
+            reason="account deactivated",
+            ip_address=ip_address,
         )
     if user.organisation_id != sso.organisation_id:
         raise _refusal(
             f"Your account does not belong to {sso.name}. Use your own organisation's sign-in.",
-            sso=sso, issuer=issuer, subject=subject, email=email, reason="organisation mismatch", ip_address=ip_address,
+            sso=sso,
+            issuer=issuer,
+            subject=subject,
+            email=email,
+            reason="organisation mismatch",
+            ip_address=ip_address,
         )
     session.flush()
     return issue_ticket(session, user=user, method="sso")

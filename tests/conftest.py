@@ -82,9 +82,7 @@ def unique(prefix: str = "t") -> str:
 def make_organisation(engine: Engine) -> Callable[..., int]:
     def _make(name: str | None = None, type: OrganisationType = OrganisationType.POLICE) -> int:
         with transaction(engine) as session:
-            org = create_organisation(
-                session=session, actor=SYSTEM_ACTOR, name=name or unique("Org"), type=str(type)
-            )
+            org = create_organisation(session=session, actor=SYSTEM_ACTOR, name=name or unique("Org"), type=str(type))
         return org.id
 
     return _make

@@ -14,7 +14,7 @@ def text_input(
     *,
     error: rx.Var[str] | str = "",
     type: str = "text",
-    hint: str = "",
+    hint: str | rx.Var[str] = "",
     autocomplete: str = "off",
     default_value: str | rx.Var[str] | None = None,
     required: bool = False,
@@ -26,7 +26,11 @@ def text_input(
         input_props["default_value"] = default_value
     return rx.vstack(
         rx.el.label(label, html_for=field_id, class_name="field-label"),
-        *([rx.text(hint, size="1", color_scheme="gray", id=f"{field_id}-hint")] if hint else []),
+        *(
+            []
+            if isinstance(hint, str) and not hint
+            else [rx.text(hint, size="1", color_scheme="gray", id=f"{field_id}-hint")]
+        ),
         rx.el.input(
             id=field_id,
             name=name,
@@ -35,7 +39,9 @@ def text_input(
             required=required,
             class_name="field-input",
             aria_invalid=rx.cond(error != "", "true", "false"),
-            aria_describedby=f"{field_id}-error" if not hint else f"{field_id}-hint {field_id}-error",
+            aria_describedby=f"{field_id}-error"
+            if isinstance(hint, str) and not hint
+            else f"{field_id}-hint {field_id}-error",
             **input_props,
             **props,
         ),
@@ -83,7 +89,7 @@ def select_input(
 def dynamic_select_input(
     label: str,
     name: str,
-    options: rx.Var[list[dict[str, str]]],
+    options: rx.Var[list[dict[str, str]]] | list[dict[str, str]],
     *,
     error: rx.Var[str] | str = "",
     placeholder: str = "Choose…",

@@ -47,7 +47,11 @@ _SIGN_OUT_SCRIPT = (
 
 def sign_out_form() -> rx.Component:
     return rx.button(
-        "Sign out", type="button", variant="soft", color_scheme="gray", size="2",
+        "Sign out",
+        type="button",
+        variant="soft",
+        color_scheme="gray",
+        size="2",
         on_click=rx.call_script(_SIGN_OUT_SCRIPT),
     )
 

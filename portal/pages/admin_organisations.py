@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import asdict
 from typing import Any
 
@@ -56,10 +57,8 @@ class OrganisationsState(AuthState):
         return None
 
     def _show_if_possible(self) -> None:
-        try:
+        with contextlib.suppress(DomainError):
             self._show(self._actor())
-        except DomainError:
-            pass
 
     @rx.event
     def create(self, form_data: dict[str, Any]) -> Any:
@@ -219,7 +218,7 @@ def _sso_dialog() -> rx.Component:
                             id="sso-enabled",
                             default_checked=OrganisationsState.sso_enabled,
                         ),
-                        " Show \"Sign in with this organisation\" on the sign-in page",
+                        ' Show "Sign in with this organisation" on the sign-in page',
                         html_for="sso-enabled",
                         class_name="checkbox-label",
                     ),
@@ -265,7 +264,11 @@ def organisations_page() -> rx.Component:
                             rx.table.cell(o["type_label"]),
                             rx.table.cell(o["user_count"]),
                             rx.table.cell(
-                                rx.badge(o["sso_label"], high_contrast=True, color_scheme=rx.cond(o["sso_enabled"] == "True", "green", "gray"))
+                                rx.badge(
+                                    o["sso_label"],
+                                    high_contrast=True,
+                                    color_scheme=rx.cond(o["sso_enabled"] == "True", "green", "gray"),
+                                )
                             ),
                             rx.table.cell(
                                 rx.button(

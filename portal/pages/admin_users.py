@@ -12,6 +12,7 @@ from portal.auth_state import AuthState
 from portal.components.forms import checkbox_group, dynamic_select_input, text_input
 from portal.components.layout import PRODUCT_NAME, empty_state, page_shell
 from portal.formatting import local_time
+from sharing.config import get_settings
 from sharing.db import utcnow
 from sharing.directory import (
     UserRead,
@@ -54,12 +55,17 @@ class UsersState(AuthState):
     users: list[dict[str, str]] = []
     organisation_options: list[dict[str, str]] = []
     create_errors: dict[str, str] = {}
+    password_hint: str = ""
     reset_open: bool = False
     reset_user_id: int = 0
     reset_user_name: str = ""
     reset_error: str = ""
 
     def _reload(self, session: Session, actor: Actor) -> Actor:
+        self.password_hint = (
+            f"At least {get_settings().password_min_length} characters. "
+            "Leave blank for someone who only signs in with their organisation."
+        )
         self.users = [_row(u) for u in list_users(session=session, actor=actor)]
         self.organisation_options = [
             {"value": str(o.id), "label": o.name} for o in list_organisations(session=session, actor=actor)
@@ -80,8 +86,9 @@ class UsersState(AuthState):
     @rx.event
     def create(self, form_data: dict[str, Any]) -> Any:
         self.create_errors = {}
-        roles = [key.removeprefix(ROLE_PREFIX) for key, value in form_data.items()
-                 if key.startswith(ROLE_PREFIX) and value]
+        roles = [
+            key.removeprefix(ROLE_PREFIX) for key, value in form_data.items() if key.startswith(ROLE_PREFIX) and value
+        ]
         organisation = str(form_data.get("organisation_id", ""))
 
         def _act(session: Session, actor: Actor) -> str:
@@ -168,7 +175,9 @@ def _create_form() -> rx.Component:
                     text_input("Email", "email", type="email", error=errors.get("email", "")),
                     text_input("Job title (optional)", "job_title"),
                     dynamic_select_input(
-                        "Organisation", "organisation_id", UsersState.organisation_options,
+                        "Organisation",
+                        "organisation_id",
+                        UsersState.organisation_options,
                         error=errors.get("organisation_id", ""),
                     ),
                     text_input(
@@ -177,7 +186,7 @@ def _create_form() -> rx.Component:
                         type="password",
                         autocomplete="new-password",
                         error=errors.get("password", ""),
-                        hint="At least 12 characters. Leave blank for someone who only signs in with their organisation.",
+                        hint=UsersState.password_hint,
                     ),
                     checkbox_group("Roles", ROLE_PREFIX, ROLE_OPTIONS, error=errors.get("roles", "")),
                     columns=rx.breakpoints(initial="1", md="2"),
@@ -207,7 +216,10 @@ def _reset_dialog() -> rx.Component:
             rx.form(
                 rx.vstack(
                     text_input(
-                        "New password", "new_password", type="password", autocomplete="new-password",
+                        "New password",
+                        "new_password",
+                        type="password",
+                        autocomplete="new-password",
                         error=UsersState.reset_error,
                     ),
                     rx.hstack(
@@ -229,8 +241,9 @@ def _reset_dialog() -> rx.Component:
 
 def _user_row(u: dict[str, str]) -> rx.Component:
     return rx.table.row(
-        rx.table.row_header_cell(rx.vstack(rx.text(u["name"], weight="medium"), rx.text(u["email"], size="1"),
-                                           spacing="0")),
+        rx.table.row_header_cell(
+            rx.vstack(rx.text(u["name"], weight="medium"), rx.text(u["email"], size="1"), spacing="0")
+        ),
         rx.table.cell(u["organisation"]),
         rx.table.cell(u["roles"]),
         rx.table.cell(u["second_factor"]),

@@ -15,8 +15,12 @@ from sharing.audit import check_audit_chain, get_audit_trail
 from sharing.errors import DomainError, SessionExpired
 from sharing.permissions import Actor
 
-FILTERS = [("", "Everything"), ("auth:", "Sign-in and sign-out"), ("admin:", "Administration"),
-           ("access:", "Denied access")]
+FILTERS = [
+    ("", "Everything"),
+    ("auth:", "Sign-in and sign-out"),
+    ("admin:", "Administration"),
+    ("access:", "Denied access"),
+]
 
 
 class AuditState(AuthState):
@@ -93,8 +97,10 @@ def audit_page() -> rx.Component:
             rx.table.root(
                 rx.table.header(
                     rx.table.row(
-                        *[rx.table.column_header_cell(h) for h in
-                          ("When", "What", "Who", "About", "Outcome", "Reason", "From address")]
+                        *[
+                            rx.table.column_header_cell(h)
+                            for h in ("When", "What", "Who", "About", "Outcome", "Reason", "From address")
+                        ]
                     )
                 ),
                 rx.table.body(
@@ -106,8 +112,11 @@ def audit_page() -> rx.Component:
                             rx.table.cell(e["who"]),
                             rx.table.cell(e["subject"]),
                             rx.table.cell(
-                                rx.badge(e["outcome"], high_contrast=True,
-                                         color_scheme=rx.cond(e["outcome"] == "success", "green", "red"))
+                                rx.badge(
+                                    e["outcome"],
+                                    high_contrast=True,
+                                    color_scheme=rx.cond(e["outcome"] == "success", "green", "red"),
+                                )
                             ),
                             rx.table.cell(e["reason"]),
                             rx.table.cell(e["ip"]),

@@ -97,8 +97,12 @@ def home_page() -> rx.Component:
         rx.heading("Your panels", size="5", as_="h2"),
         rx.cond(
             HomeState.panels.length() > 0,  # type: ignore[attr-defined]
-            rx.grid(rx.foreach(HomeState.panels, _panel_card), columns=rx.breakpoints(initial="1", md="3"),
-                    spacing="4", width="100%"),
+            rx.grid(
+                rx.foreach(HomeState.panels, _panel_card),
+                columns=rx.breakpoints(initial="1", md="3"),
+                spacing="4",
+                width="100%",
+            ),
             empty_state(
                 "You are not on any panel yet.",
                 "A panel chair or your portal administrator can add your organisation to a panel.",

@@ -27,9 +27,9 @@ class PanelsState(AuthState):
                     "purpose": p.purpose,
                     "chair": f"{p.chair_name} ({p.chair_organisation})" if p.chair_name else "No chair yet",
                     "members": ", ".join(p.organisation_names),
-                    "yours": "You chair this panel" if p.actor_is_chair else (
-                        "Your organisation sits on this panel" if p.actor_sits_on else ""
-                    ),
+                    "yours": "You chair this panel"
+                    if p.actor_is_chair
+                    else ("Your organisation sits on this panel" if p.actor_sits_on else ""),
                 }
                 for p in list_panels(session=session, actor=actor)
             ]

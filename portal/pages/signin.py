@@ -169,7 +169,9 @@ def _password_form() -> rx.Component:
         rx.vstack(
             rx.cond(
                 SignInState.form_error != "",
-                rx.callout(SignInState.form_error, icon="triangle-alert", color_scheme="red", role="alert", width="100%"),
+                rx.callout(
+                    SignInState.form_error, icon="triangle-alert", color_scheme="red", role="alert", width="100%"
+                ),
             ),
             text_input("Email", "email", type="email", autocomplete="username", default_value=SignInState.email),
             text_input("Password", "password", type="password", autocomplete="current-password"),
@@ -223,8 +225,13 @@ def _sso_buttons() -> rx.Component:
     return rx.cond(
         SignInState.sso_options.length() > 0,  # type: ignore[attr-defined]
         rx.vstack(
-            rx.hstack(rx.separator(size="4"), rx.text("or", size="2", color_scheme="gray"), rx.separator(size="4"),
-                      align="center", width="100%"),
+            rx.hstack(
+                rx.separator(size="4"),
+                rx.text("or", size="2", color_scheme="gray"),
+                rx.separator(size="4"),
+                align="center",
+                width="100%",
+            ),
             rx.foreach(
                 SignInState.sso_options,
                 lambda o: rx.button(
@@ -304,11 +311,14 @@ def signin_page() -> rx.Component:
                         ),
                         rx.match(
                             SignInState.step,
-                            ("totp", rx.vstack(
-                                rx.text("Enter the code from your authenticator app to finish signing in."),
-                                _code_form("Verify and sign in"),
-                                width="100%",
-                            )),
+                            (
+                                "totp",
+                                rx.vstack(
+                                    rx.text("Enter the code from your authenticator app to finish signing in."),
+                                    _code_form("Verify and sign in"),
+                                    width="100%",
+                                ),
+                            ),
                             ("enrol_totp", _enrol_step()),
                             rx.vstack(_password_form(), _sso_buttons(), spacing="4", width="100%"),
                         ),

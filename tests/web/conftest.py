@@ -81,9 +81,10 @@ def portal_url(engine: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     ready = False
     while time.monotonic() < deadline and process.poll() is None:
         try:
-            if httpx.get(f"{url}/ping", timeout=2).status_code == 200 and httpx.get(
-                f"{url}/signin/", timeout=5
-            ).status_code == 200:
+            if (
+                httpx.get(f"{url}/ping", timeout=2).status_code == 200
+                and httpx.get(f"{url}/signin/", timeout=5).status_code == 200
+            ):
                 ready = True
                 break
         except httpx.HTTPError:
