@@ -120,6 +120,9 @@ def _failure(
     """Build the refusal; its durable effect counts the attempt and audits it."""
     settings = get_settings()
     user_id = user.id if user else None
+    if user is not None and count_towards_lockout and user.failed_attempts + 1 >= settings.lockout_threshold:
+        # This attempt locks the account: say so now, not only at the next attempt.
+        message = _locked_message(utcnow() + timedelta(minutes=settings.lockout_minutes))
 
     def _remember(session: Session) -> None:
         record_event(
@@ -157,6 +160,13 @@ def _failure(
     return SignInFailed(message, durable_effects=[_remember])
 
 
+def _locked_message(locked_until: datetime) -> str:
+    return (
+        f"This account is locked after {get_settings().lockout_threshold} failed attempts. "
+        f"Try again after {_local_time(locked_until)}, or ask your portal administrator to unlock it."
+    )
+
+
 def _refuse_if_locked(user: User, *, email: str, ip_address: str | None) -> None:
     now = utcnow()
     if user.locked_until is not None and user.locked_until > now:
@@ -168,11 +178,7 @@ def _refuse_if_locked(user: User, *, email: str, ip_address: str | None) -> None
             message="",
             count_towards_lockout=False,
         )
-        raise AccountLocked(
-            f"This account is locked after {get_settings().lockout_threshold} failed attempts. "
-            f"Try again after {_local_time(user.locked_until)}, or ask your portal administrator to unlock it.",
-            durable_effects=base.durable_effects,
-        )
+        raise AccountLocked(_locked_message(user.locked_until), durable_effects=base.durable_effects)
 
 
 def _user_by_email(session: Session, email: str) -> User | None:
@@ -334,7 +340,26 @@ def redeem_ticket(
     row = session.exec(select(SignInTicket).where(SignInTicket.token_hash == token_hash(ticket))).first()
     now = utcnow()
     if row is None or row.used_at is not None or row.expires_at < now:
-        raise SignInFailed("That sign-in link has expired. Please sign in again.")
+        if row is None:
+            reason = "unknown sign-in ticket"
+        elif row.used_at is not None:
+            reason = "sign-in ticket already used"
+        else:
+            reason = "sign-in ticket expired"
+        ticket_user_id = row.user_id if row is not None else None
+
+        def _audit(durable: Session) -> None:
+            record_event(
+                durable,
+                action=AuditAction.SIGNIN_FAILED,
+                outcome=Outcome.FAILURE,
+                subject_type="user" if ticket_user_id else None,
+                subject_id=ticket_user_id,
+                reason=reason,
+                ip_address=ip_address,
+            )
+
+        raise SignInFailed("That sign-in link has expired. Please sign in again.", durable_effects=[_audit])
     user = session.get(User, row.user_id)
     if user is None or not user.is_active:
         raise SignInFailed(INACTIVE_ACCOUNT)

@@ -37,9 +37,9 @@ get_settings.cache_clear()
 
 from panels.demo import seed_demo  # noqa: E402
 from sharing.db import get_engine, transaction  # noqa: E402
-from sharing.directory import create_organisation, create_user  # noqa: E402
+from sharing.directory import create_organisation  # noqa: E402
 from sharing.migrations import upgrade_to_head  # noqa: E402
-from sharing.models import OrganisationType, Role  # noqa: E402
+from sharing.models import OrganisationType  # noqa: E402
 from sharing.permissions import SYSTEM_ACTOR, Actor  # noqa: E402
 
 
@@ -84,35 +84,6 @@ def make_organisation(engine: Engine) -> Callable[..., int]:
         with transaction(engine) as session:
             org = create_organisation(session=session, actor=SYSTEM_ACTOR, name=name or unique("Org"), type=str(type))
         return org.id
-
-    return _make
-
-
-@pytest.fixture
-def make_user(engine: Engine, make_organisation: Callable[..., int]) -> Callable[..., tuple[int, str]]:
-    """Create a person; returns (user id, email).  Password defaults to a fixed test one."""
-
-    def _make(
-        roles: tuple[Role, ...] = (Role.PANEL_MEMBER,),
-        *,
-        organisation_id: int | None = None,
-        password: str | None = "correct horse battery",
-        is_demo: bool = False,
-    ) -> tuple[int, str]:
-        org_id = organisation_id or make_organisation()
-        email = f"{unique('user')}@example.test"
-        with transaction(engine) as session:
-            user = create_user(
-                session=session,
-                actor=SYSTEM_ACTOR,
-                email=email,
-                full_name="Test Person",
-                organisation_id=org_id,
-                roles=[str(r) for r in roles],
-                password=password,
-                is_demo=is_demo,
-            )
-        return user.id, email
 
     return _make
 
