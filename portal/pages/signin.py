@@ -235,7 +235,7 @@ def _sso_buttons() -> rx.Component:
             rx.foreach(
                 SignInState.sso_options,
                 lambda o: rx.button(
-                    rx.link("Sign in with " + o["name"], href=o["href"], underline="none"),
+                    rx.el.a("Sign in with " + o["name"], href=o["href"], custom_attrs={"reloadDocument": True}),
                     as_child=True,
                     variant="outline",
                     size="3",

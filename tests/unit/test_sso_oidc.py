@@ -9,18 +9,13 @@ it follows the redirects and submits the provider's login and consent forms.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import shutil
-import socket
-import subprocess
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
 import httpx
@@ -44,35 +39,14 @@ from sharing.directory import configure_sso, create_organisation, create_user
 from sharing.errors import SessionExpired
 from sharing.models import AuditEvent, ExternalIdentity, OrganisationType, Role, User, UserRole
 from sharing.permissions import SYSTEM_ACTOR
+from tests.oidc_provider import NODE, PROVIDER_PACKAGE, free_port, start_provider, stop
 
-ROOT = Path(__file__).resolve().parents[2]
-PROVIDER_SCRIPT = ROOT / "tests" / "oidc_provider" / "provider.mjs"
-PROVIDER_PACKAGE = ROOT / "tools" / "node_modules" / "oidc-provider" / "package.json"
-NODE = shutil.which("node")
 ORGANISATION_SLOTS = 8
 
 pytestmark = pytest.mark.skipif(
     NODE is None or not PROVIDER_PACKAGE.exists(),
     reason="needs node and oidc-provider (npm install --prefix tools)",
 )
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_for_ready(process: subprocess.Popen[bytes], log: Path, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and process.poll() is None:
-        if any(line.startswith("READY") for line in log.read_text(encoding="utf-8").splitlines()):
-            return
-        time.sleep(0.05)
-    process.kill()
-    process.wait()
-    raise RuntimeError("the OpenID provider did not start:\n" + log.read_text(encoding="utf-8"))
 
 
 def _home(request: Request) -> Response:
@@ -116,7 +90,7 @@ def world(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     The provider needs its clients' redirect URIs up front, so the organisations (one per
     test) are made first and registered as clients of their own.
     """
-    portal_port, provider_port = _free_port(), _free_port()
+    portal_port, provider_port = free_port(), free_port()
     portal_url = f"http://127.0.0.1:{portal_port}"
     issuer = f"http://127.0.0.1:{provider_port}"
 
@@ -152,20 +126,11 @@ def world(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         for slot in slots
     ]
 
-    assert NODE is not None
     provider_log = tmp_path_factory.mktemp("oidc-provider") / "provider.log"
-    log_handle = provider_log.open("wb")
-    provider = subprocess.Popen(
-        [NODE, str(PROVIDER_SCRIPT), str(provider_port), issuer, json.dumps(clients)],
-        stdout=log_handle,
-        stderr=subprocess.STDOUT,
-        cwd=ROOT,
-    )
+    provider = start_provider(provider_port, issuer, clients, provider_log)
     server: uvicorn.Server | None = None
     thread: threading.Thread | None = None
     try:
-        _wait_for_ready(provider, provider_log)
-
         app = Starlette(
             routes=[*oidc_routes(), Route("/", _home)],
             middleware=oidc_middleware(),
@@ -187,13 +152,7 @@ def world(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         if server is not None and thread is not None:
             server.should_exit = True
             thread.join(timeout=10)
-        provider.terminate()
-        try:
-            provider.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            provider.kill()
-            provider.wait()
-        log_handle.close()
+        stop(provider)
         if saved_public_url is None:
             os.environ.pop("PORTAL_PUBLIC_URL", None)
         else:
