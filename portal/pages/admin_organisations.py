@@ -156,6 +156,7 @@ def _create_form() -> rx.Component:
                 width="100%",
             ),
             on_submit=OrganisationsState.create,
+            no_validate=True,
         ),
         width="100%",
     )
@@ -232,6 +233,7 @@ def _sso_dialog() -> rx.Component:
                     width="100%",
                 ),
                 on_submit=OrganisationsState.save_sso,
+                no_validate=True,
             ),
         ),
         open=OrganisationsState.sso_open,
@@ -276,7 +278,7 @@ def organisations_page() -> rx.Component:
                                     size="1",
                                     variant="soft",
                                     on_click=OrganisationsState.open_sso(o["id"]),
-                                    aria_label="Set up single sign-on for " + o["name"],
+                                    aria_label="Set up sign-in for " + o["name"],
                                 )
                             ),
                         ),

@@ -180,6 +180,7 @@ def _password_form() -> rx.Component:
             width="100%",
         ),
         on_submit=SignInState.submit_password,
+        no_validate=True,
         width="100%",
     )
 
@@ -201,6 +202,7 @@ def _code_form(button: str) -> rx.Component:
             width="100%",
         ),
         on_submit=SignInState.submit_code,
+        no_validate=True,
         reset_on_submit=True,
         width="100%",
     )
