@@ -59,11 +59,8 @@ class SignInState(rx.State):
     def load(self) -> Any:
         params = self.router.url.query_parameters
         self.notice = params.get("notice", "") or params.get("error", "")
-        self.form_error = self.code_error = ""
-        self.email = ""  # a shared computer must not show the last person's email
-        self.step = "password"
-        self._pending_user_id = None
-        self.enrol_secret = self.enrol_qr = ""
+        # The form's own fields are left alone here: a quick person may already have
+        # submitted before this ran, and their answer must not be wiped.
         # Already signed in? Go straight to My work.
         try:
             run_as(self.router.headers.cookie, self.router.session.client_ip or None, lambda _s, actor: actor)
@@ -93,7 +90,9 @@ class SignInState(rx.State):
 
     def _finish(self, step: SignInStep) -> Any:
         if step.next == "done" and step.ticket:
-            self._pending_user_id = None
+            # A shared computer must not show the last person's email or step.
+            self._reset_steps()
+            self.email = ""
             # A full page load, so the server can set the HttpOnly session cookie.
             return rx.call_script(f"window.location.assign('{routes.AUTH_COMPLETE}?ticket={step.ticket}')")
         self._pending_user_id = step.user_id
@@ -125,7 +124,7 @@ class SignInState(rx.State):
 
     def _pending(self) -> int | None:
         if self._pending_user_id is None or time.monotonic() - self._pending_since > PENDING_SECONDS:
-            self.start_again()
+            self._reset_steps()
             self.notice = "Your sign-in took too long. Please start again."
             return None
         return self._pending_user_id
@@ -156,12 +155,15 @@ class SignInState(rx.State):
             return None
         return self._finish(step)
 
-    @rx.event
-    def start_again(self) -> None:
+    def _reset_steps(self) -> None:
         self.step = "password"
         self._pending_user_id = None
         self.code_error = self.form_error = ""
         self.enrol_secret = self.enrol_qr = ""
+
+    @rx.event
+    def start_again(self) -> None:
+        self._reset_steps()
 
 
 def _password_form() -> rx.Component:
