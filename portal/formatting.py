@@ -25,6 +25,7 @@ ACTION_LABELS = {
     "admin:user:deactivated": "Account deactivated",
     "admin:user:reactivated": "Account reactivated",
     "admin:user:password_reset": "Password reset",
+    "admin:user:totp_reset": "Authenticator reset",
     "system:demo:seeded": "Demo data added",
 }
 

@@ -45,6 +45,7 @@ class AuditAction(StrEnum):
     USER_DEACTIVATED = "admin:user:deactivated"
     USER_REACTIVATED = "admin:user:reactivated"
     PASSWORD_RESET = "admin:user:password_reset"
+    SECOND_FACTOR_RESET = "admin:user:totp_reset"
     DEMO_SEEDED = "system:demo:seeded"
 
 

@@ -337,6 +337,30 @@ def reset_password(*, session: Session, actor: Actor, user_id: int, new_password
     return _user_read(session, user)
 
 
+def reset_second_factor(*, session: Session, actor: Actor, user_id: int) -> UserRead:
+    """Forget a person's authenticator (a lost phone): they set up a new one at next sign-in.
+    Ends their sessions, since whoever holds the old device is no longer trusted."""
+    require(actor, Permission.ADMIN_USERS_WRITE, subject_type="user", subject_id=user_id)
+    user = _get_user(session, user_id)
+    if not user.totp_enabled:
+        raise InvalidInput({"user": "This person has no authenticator set up."})
+    user.totp_enabled = False
+    user.totp_secret_encrypted = None
+    user.totp_last_step = None
+    session.add(user)
+    ended = end_all_sessions(session, user_id=user_id, reason="second_factor_reset")
+    record_event(
+        session,
+        action=AuditAction.SECOND_FACTOR_RESET,
+        outcome=Outcome.SUCCESS,
+        actor=actor,
+        subject_type="user",
+        subject_id=user_id,
+        detail={"sessions_ended": ended},
+    )
+    return _user_read(session, user)
+
+
 def find_user_id(*, session: Session, email: str) -> int | None:
     """Lookup for the command line (run by an operator on the server)."""
     user = session.exec(select(User).where(User.email == normalise_email(email))).first()

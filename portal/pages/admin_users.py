@@ -20,6 +20,7 @@ from sharing.directory import (
     list_organisations,
     list_users,
     reset_password,
+    reset_second_factor,
     set_user_active,
 )
 from sharing.errors import DomainError, InvalidInput, SessionExpired
@@ -131,6 +132,21 @@ class UsersState(AuthState):
             return rx.toast.error(message) if message else self._handle(error)
         verb = "reactivated" if active else "deactivated; any open sessions have ended"
         return rx.toast.success(f"{name} {verb}.")
+
+    @rx.event
+    def reset_authenticator(self, user_id: str) -> Any:
+        def _act(session: Session, actor: Actor) -> str:
+            user = reset_second_factor(session=session, actor=actor, user_id=int(user_id))
+            self._reload(session, actor)
+            return user.full_name
+
+        try:
+            name = self._run(_act)
+        except InvalidInput as error:
+            return rx.toast.error(error.field_errors.get("user", error.message))
+        except DomainError as error:
+            return self._handle(error)
+        return rx.toast.success(f"{name} will set up a new authenticator at their next sign-in.")
 
     @rx.event
     def open_reset(self, user_id: str, name: str) -> None:
@@ -261,6 +277,17 @@ def _user_row(u: dict[str, str]) -> rx.Component:
                     variant="soft",
                     on_click=UsersState.open_reset(u["id"], u["name"]),
                     aria_label="Reset password for " + u["name"],
+                ),
+                rx.cond(
+                    u["second_factor"] == "On",
+                    rx.button(
+                        "Reset authenticator",
+                        size="1",
+                        variant="soft",
+                        color_scheme="orange",
+                        on_click=UsersState.reset_authenticator(u["id"]),
+                        aria_label="Reset authenticator for " + u["name"],
+                    ),
                 ),
                 rx.cond(
                     u["active"] == "yes",

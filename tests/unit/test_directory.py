@@ -27,10 +27,10 @@ from sharing.directory import (
     slugify,
 )
 from sharing.errors import InvalidInput, NotFound
-from sharing.models import Organisation, OrganisationType, Role, User, UserRole
+from sharing.models import AuditEvent, Organisation, OrganisationType, Role, User, UserRole
 from sharing.permissions import Actor
 from tests.conftest import unique
-from tests.unit.helpers import audit_events, last_audit_id, load, load_user
+from tests.unit.helpers import PASSWORD, audit_events, last_audit_id, load, load_user
 
 MakeUser = Callable[..., tuple[int, str]]
 MakeOrganisation = Callable[..., int]
@@ -452,3 +452,33 @@ def test_sso_can_be_switched_off_without_any_settings(
 def test_configure_sso_for_a_missing_organisation_is_not_found(engine: Engine, admin: Actor) -> None:
     with pytest.raises(NotFound):
         _configure(engine, admin, 10**9, client_secret="s")
+
+
+def test_reset_second_factor_forgets_the_authenticator_and_ends_sessions(
+    engine: Engine, make_user: Callable[..., tuple[int, str]], admin: Actor
+) -> None:
+    import pyotp
+
+    from sharing.accounts import confirm_totp_enrolment, new_totp_secret, sign_in_with_password
+    from sharing.directory import reset_second_factor
+
+    user_id, email = make_user((Role.ADMINISTRATOR,))
+    secret = new_totp_secret()
+    with transaction(engine) as session:
+        step = sign_in_with_password(session=session, email=email, password=PASSWORD)
+        assert step.next == "enrol_totp"
+        confirm_totp_enrolment(session=session, user_id=user_id, secret=secret, code=pyotp.TOTP(secret).now())
+    with transaction(engine) as session:
+        read = reset_second_factor(session=session, actor=admin, user_id=user_id)
+    assert read.totp_enabled is False
+    with transaction(engine) as session:
+        assert sign_in_with_password(session=session, email=email, password=PASSWORD).next == "enrol_totp"
+        events = session.exec(
+            select(AuditEvent).where(
+                AuditEvent.action == "admin:user:totp_reset", AuditEvent.subject_id == str(user_id)
+            )
+        ).all()
+    assert len(events) == 1
+    assert events[0].actor_user_id == admin.user_id
+    with pytest.raises(InvalidInput), transaction(engine) as session:
+        reset_second_factor(session=session, actor=admin, user_id=user_id)
