@@ -7,6 +7,8 @@ what people have since edited.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -189,3 +191,212 @@ def seed_demo(session: Session) -> dict[str, int]:
     if any(added.values()):
         record_event(session, action=AuditAction.DEMO_SEEDED, outcome=Outcome.SUCCESS, actor=SYSTEM_ACTOR, detail=added)
     return added
+
+
+# --- The information-sharing demo: an agreement, people, consent and disclosures -----------
+
+AGREEMENT_REFERENCE = "ECSP-ISA-2026"
+HEALTH_SHARERS = (ASB, ADULTS, HEALTH)
+SIGNATORIES = {
+    ASB: ("Helen Marsh", "Head of Community Safety"),
+    HOMES: ("Owen Price", "Director of Housing"),
+    LEGAL: ("Amara Cole", "Head of Legal Services"),
+    SOLUTIONS: ("Grace Idowu", "Housing Solutions Manager"),
+    POLICE: ("Chief Inspector Mark Dale", "Neighbourhood Policing Lead"),
+    ADULTS: ("Sunita Rao", "Principal Social Worker"),
+    CHILDREN: ("Tom Ashworth", "Head of Children's Safeguarding"),
+    HEALTH: ("Dr Ellen Park", "Caldicott Guardian"),
+    RIVERSIDE: ("Neil Burton", "Head of Neighbourhoods"),
+}
+
+
+def _actor(session: Session, email: str) -> Any:
+    from sharing.accounts import actor_for_user
+
+    user = session.exec(select(User).where(User.email == email)).one()
+    return actor_for_user(session, user)
+
+
+def seed_sharing_demo(session: Session, *, today: date | None = None) -> bool:
+    """The Eastbrook Community Safety Partnership agreement, four fictional people, consent
+    and disclosures, so that pc.jones@police.demo sees some cases' details and not others.
+    Everything goes through the real services, so the audit trail tells the same story."""
+    from sharing.disclosures import DisclosureRequest, decide_disclosure, request_disclosure
+    from sharing.models import SharingAgreement
+    from sharing.register import (
+        AgreementInput,
+        ConsentInput,
+        ItemField,
+        PersonInput,
+        create_agreement,
+        create_item,
+        create_person,
+        person_details_item,
+        record_consent,
+        set_agreement_status,
+    )
+    from sharing.vocabulary import (
+        AgreementStatus,
+        ConsentMethod,
+        DataCategory,
+        ItemKind,
+        LawfulBasis,
+        Marking,
+        Purpose,
+    )
+
+    if session.exec(select(SharingAgreement).where(SharingAgreement.reference == AGREEMENT_REFERENCE)).first():
+        return False
+    today = today or date.today()
+    orgs = {o.name: o for o in session.exec(select(Organisation)).all()}
+    iso = _actor(session, "iso@eastbrook.demo")
+    asb_officer = _actor(session, "asb.officer@eastbrook.demo")
+    housing_officer = _actor(session, "housing.officer@eastbrook.demo")
+    police = orgs[POLICE]
+
+    agreement = create_agreement(
+        session=session,
+        actor=iso,
+        data=AgreementInput(
+            title="Eastbrook Community Safety Partnership Information Sharing Agreement",
+            reference=AGREEMENT_REFERENCE,
+            party_ids=[orgs[name].id for name, _ in DEMO_ORGANISATIONS],  # type: ignore[misc]
+            purposes=list(Purpose),
+            categories=list(DataCategory),
+            category_restrictions={str(DataCategory.HEALTH): [orgs[n].id for n in HEALTH_SHARERS]},  # type: ignore[misc]
+            lawful_bases=list(LawfulBasis),
+            starts_on=date(today.year, 4, 1) if today.month >= 4 else date(today.year - 1, 4, 1),
+            ends_on=date(today.year + 1, 3, 31) if today.month >= 4 else date(today.year, 3, 31),
+            review_on=today + timedelta(days=75),
+            signatories={orgs[name].id: sig for name, sig in SIGNATORIES.items()},  # type: ignore[misc]
+        ),
+    )
+    assert agreement.id is not None
+    set_agreement_status(session=session, actor=iso, agreement_id=agreement.id, status=AgreementStatus.ACTIVE)
+
+    # Case ASB-2026-0001: a victim who consented to the police knowing about her case.
+    carter = create_person(
+        session=session,
+        actor=asb_officer,
+        data=PersonInput("Jamie", "Carter", date(1984, 3, 12), "14 Willow Court, Eastbrook", "EB4 2QT", "07700 900123"),
+    )
+    record_consent(
+        session=session,
+        actor=asb_officer,
+        data=ConsentInput(
+            person_id=carter.id,  # type: ignore[arg-type]
+            method=ConsentMethod.VERBAL,
+            purposes=[Purpose.ASB_CASE_MANAGEMENT],
+            categories=[DataCategory.IDENTITY, DataCategory.CONTACT, DataCategory.ASB_HISTORY],
+            organisation_types=[OrganisationType.POLICE, OrganisationType.COUNCIL_HOUSING],
+            given_on=today - timedelta(days=30),
+        ),
+    )
+    note_1 = create_item(
+        session=session,
+        actor=asb_officer,
+        kind=ItemKind.CASE_NOTE,
+        title="ASB-2026-0001: repeated loud music and shouting at night",
+        category=DataCategory.ASB_HISTORY,
+        person_id=carter.id,
+        case_reference="ASB-2026-0001",
+        fields=[
+            ItemField(
+                "summary",
+                "What happened",
+                "Loud music and shouting from the flat above most nights "
+                "between 11pm and 3am since September; diary sheets returned for six weeks.",
+                DataCategory.ASB_HISTORY,
+            ),  # fmt: skip
+            ItemField(
+                "impact", "Effect on the victim", "Not sleeping; has asked her GP for help.", DataCategory.HEALTH
+            ),
+        ],
+    )
+    request_disclosure(
+        session=session,
+        actor=asb_officer,
+        request=DisclosureRequest(
+            item_ids=[person_details_item(session, carter.id).id, note_1.id],  # type: ignore[arg-type, list-item]
+            recipient_organisation_id=police.id,  # type: ignore[arg-type]
+            purpose=Purpose.ASB_CASE_MANAGEMENT,
+            basis=LawfulBasis.CONSENT,
+            categories=[DataCategory.IDENTITY, DataCategory.CONTACT, DataCategory.ASB_HISTORY],
+        ),
+    )
+
+    # Case ASB-2026-0002: an alleged perpetrator; shared with the police under s.115, approved.
+    moss = create_person(
+        session=session,
+        actor=housing_officer,
+        data=PersonInput("Dylan", "Moss", date(1991, 7, 2), "Flat 6, 22 Marsh Lane, Eastbrook", "EB2 7HD"),
+    )
+    note_2 = create_item(
+        session=session,
+        actor=housing_officer,
+        kind=ItemKind.CASE_SUMMARY,
+        title="ASB-2026-0002: intimidation of neighbours, suspected drug dealing",
+        category=DataCategory.ALLEGATIONS_OF_CRIME,
+        person_id=moss.id,
+        case_reference="ASB-2026-0002",
+        marking=Marking.OFFICIAL_SENSITIVE,
+        fields=[
+            ItemField(
+                "summary",
+                "Summary",
+                "Neighbours report visitors at all hours and threats when challenged. "
+                "Two reports of suspected dealing from the stairwell.",
+                DataCategory.ALLEGATIONS_OF_CRIME,
+            ),
+            ItemField(
+                "tenancy", "Tenancy", "Secure tenant since 2019; warning letter sent in October.", DataCategory.HOUSING
+            ),
+        ],  # fmt: skip
+    )
+    pending = request_disclosure(
+        session=session,
+        actor=housing_officer,
+        request=DisclosureRequest(
+            item_ids=[person_details_item(session, moss.id).id, note_2.id],  # type: ignore[arg-type, list-item]
+            recipient_organisation_id=police.id,  # type: ignore[arg-type]
+            purpose=Purpose.ASB_CASE_MANAGEMENT,
+            basis=LawfulBasis.CRIME_AND_DISORDER_S115,
+            justification="Police need the tenant's identity and the pattern of reports to assess the suspected "
+            "drug dealing and plan a joint visit; the tenant has refused consent and asking again would "
+            "prejudice the investigation.",
+        ),
+    )
+    decide_disclosure(session=session, actor=iso, disclosure_id=pending.id, approve=True,  # type: ignore[arg-type]
+                      note="Necessary and proportionate for the prevention of crime.")  # fmt: skip
+
+    # Case ASB-2026-0003: held by the council ASB team and not shared with the police.
+    vance = create_person(
+        session=session,
+        actor=asb_officer,
+        data=PersonInput("Terry", "Vance", date(1976, 11, 23), "3 Orchard Row, Eastbrook", "EB1 5LP"),
+    )
+    create_item(
+        session=session,
+        actor=asb_officer,
+        kind=ItemKind.CASE_NOTE,
+        title="ASB-2026-0003: dispute over garden fires and rubbish",
+        category=DataCategory.ASB_HISTORY,
+        person_id=vance.id,
+        case_reference="ASB-2026-0003",
+        fields=[
+            ItemField(
+                "summary",
+                "What happened",
+                "Bonfires of household rubbish most weekends; smoke entering neighbouring homes.",
+                DataCategory.ASB_HISTORY,
+            )
+        ],  # fmt: skip
+    )
+
+    # A confidential complainant: her identity stays with the council.
+    create_person(
+        session=session,
+        actor=asb_officer,
+        data=PersonInput("Ruth", "Okonjo", address="Willow Court, Eastbrook", is_confidential_complainant=True),
+    )
+    return True

@@ -12,9 +12,11 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import select as sa_select
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
@@ -47,6 +49,20 @@ class AuditAction(StrEnum):
     PASSWORD_RESET = "admin:user:password_reset"
     SECOND_FACTOR_RESET = "admin:user:totp_reset"
     DEMO_SEEDED = "system:demo:seeded"
+    PERSON_CREATED = "sharing:person:created"
+    ITEM_CREATED = "sharing:item:created"
+    AGREEMENT_CREATED = "sharing:agreement:created"
+    AGREEMENT_STATUS_CHANGED = "sharing:agreement:status_changed"
+    CONSENT_RECORDED = "sharing:consent:recorded"
+    CONSENT_WITHDRAWN = "sharing:consent:withdrawn"
+    DISCLOSURE_REFUSED = "sharing:disclosure:refused"
+    DISCLOSURE_REQUESTED = "sharing:disclosure:requested"
+    DISCLOSURE_APPROVED = "sharing:disclosure:approved"
+    DISCLOSURE_REJECTED = "sharing:disclosure:rejected"
+    DISCLOSURE_EMERGENCY = "sharing:disclosure:emergency"
+    DISCLOSURE_REVIEWED = "sharing:disclosure:reviewed"
+    DISCLOSURE_CONSENT_WITHDRAWN = "sharing:disclosure:consent_withdrawn"
+    ITEM_READ_DENIED = "sharing:item:read_denied"
 
 
 class Outcome(StrEnum):
@@ -55,22 +71,58 @@ class Outcome(StrEnum):
     DENIED = "denied"
 
 
-def _canonical(event: AuditEvent) -> bytes:
+# The canonical form an event's hash covers.  Stored hashes depend on it byte for byte:
+# never change the keys, the separators, the key order or how values are rendered.
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+
+
+def canonical_form(
+    occurred_at: datetime,
+    action: str,
+    outcome: str,
+    actor_user_id: int | None,
+    actor_organisation_id: int | None,
+    actor_label: str | None,
+    subject_type: str | None,
+    subject_id: str | None,
+    reason: str | None,
+    detail: dict[str, Any],
+    ip_address: str | None,
+    prev_hash: str,
+) -> bytes:
+    """The bytes an event's hash covers, from its stored values (``occurred_at`` timezone-aware UTC)."""
     body = {
-        "occurred_at": event.occurred_at.isoformat(),
-        "action": event.action,
-        "outcome": event.outcome,
-        "actor_user_id": event.actor_user_id,
-        "actor_organisation_id": event.actor_organisation_id,
-        "actor_label": event.actor_label,
-        "subject_type": event.subject_type,
-        "subject_id": event.subject_id,
-        "reason": event.reason,
-        "detail": event.detail,
-        "ip_address": event.ip_address,
-        "prev_hash": event.prev_hash,
+        "occurred_at": occurred_at.isoformat(),
+        "action": action,
+        "outcome": outcome,
+        "actor_user_id": actor_user_id,
+        "actor_organisation_id": actor_organisation_id,
+        "actor_label": actor_label,
+        "subject_type": subject_type,
+        "subject_id": subject_id,
+        "reason": reason,
+        "detail": detail,
+        "ip_address": ip_address,
+        "prev_hash": prev_hash,
     }
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode("utf-8")
+    return _CANONICAL_JSON.encode(body).encode("utf-8")
+
+
+def _canonical(event: AuditEvent) -> bytes:
+    return canonical_form(
+        event.occurred_at,
+        event.action,
+        event.outcome,
+        event.actor_user_id,
+        event.actor_organisation_id,
+        event.actor_label,
+        event.subject_type,
+        event.subject_id,
+        event.reason,
+        event.detail,
+        event.ip_address,
+        event.prev_hash,
+    )
 
 
 def compute_hash(event: AuditEvent) -> str:
@@ -133,19 +185,58 @@ class ChainReport:
     problem: str | None = None
 
 
+# What verify_chain reads: the id, then canonical_form's arguments in order, then the hash.
+_CHAIN_COLUMNS = (
+    AuditEvent.id,
+    AuditEvent.occurred_at,
+    AuditEvent.action,
+    AuditEvent.outcome,
+    AuditEvent.actor_user_id,
+    AuditEvent.actor_organisation_id,
+    AuditEvent.actor_label,
+    AuditEvent.subject_type,
+    AuditEvent.subject_id,
+    AuditEvent.reason,
+    AuditEvent.detail,
+    AuditEvent.ip_address,
+    AuditEvent.prev_hash,
+    AuditEvent.hash,
+)
+_VERIFY_BATCH = 10_000
+
+
 def verify_chain(session: Session) -> ChainReport:
-    """Walk the whole trail and check every link and every row's content."""
+    """Walk the whole trail and check every link and every row's content.
+
+    Rows are streamed as plain tuples in id order (a server-side cursor on PostgreSQL), so
+    memory stays flat however long the trail is.  The chain head is read *before* the rows:
+    every event up to the one it names must then be present, and events appended while the
+    walk runs are checked like the rest instead of looking like a mismatch at the end.
+    """
+    head = session.exec(
+        select(AuditChainHead.last_event_id, AuditChainHead.last_hash).where(AuditChainHead.id == 1)
+    ).first()
+    head_event_id, head_hash = head if head is not None else (None, None)
+    reached_head = False
     expected_prev = GENESIS_HASH
     checked = 0
-    for event in session.exec(select(AuditEvent).order_by(col(AuditEvent.id))):
-        if event.prev_hash != expected_prev:
-            return ChainReport(False, checked, event.id, "a row is missing or out of order before this one")
-        if compute_hash(event) != event.hash:
-            return ChainReport(False, checked, event.id, "this row was changed after it was written")
-        expected_prev = event.hash
-        checked += 1
-    head = session.get(AuditChainHead, 1)
-    if head is not None and checked and head.last_hash != expected_prev:
+    sha256 = hashlib.sha256
+    query = sa_select(*[col(column) for column in _CHAIN_COLUMNS]).order_by(col(AuditEvent.id))
+    with session.connection().execute(query.execution_options(yield_per=_VERIFY_BATCH)) as result:
+        for rows in result.partitions():
+            for row in rows:
+                event_id, row_hash = row[0], row[13]
+                if row[12] != expected_prev:
+                    return ChainReport(False, checked, event_id, "a row is missing or out of order before this one")
+                if sha256(canonical_form(*row[1:13])).hexdigest() != row_hash:
+                    return ChainReport(False, checked, event_id, "this row was changed after it was written")
+                if event_id == head_event_id:
+                    if row_hash != head_hash:
+                        return ChainReport(False, checked, event_id, "the newest row or the chain head was changed")
+                    reached_head = True
+                expected_prev = row_hash
+                checked += 1
+    if head is not None and not reached_head and not (head_event_id is None and head_hash == expected_prev):
         return ChainReport(False, checked, None, "the newest rows were removed")
     return ChainReport(True, checked)
 

@@ -84,6 +84,18 @@ class Settings(BaseSettings):
         default=12, ge=8, le=128, description="Shortest password an administrator may set."
     )
     timezone: str = Field(default="Europe/London", description="Time zone for times shown to people.")
+    disclosure_justification_min_chars: int = Field(
+        default=40, ge=1, le=2000, description="Shortest justification for sharing without consent."
+    )
+    emergency_review_working_days: int = Field(
+        default=1, ge=1, le=20, description="Working days within which an emergency share must be reviewed."
+    )
+    disclosure_retention_years: int = Field(
+        default=6, ge=1, le=100, description="Default years a recipient may keep what was disclosed."
+    )
+    agreement_warning_days: int = Field(
+        default=30, ge=1, le=365, description="Show agreements this many days before they end or are due for review."
+    )
     demo_mode: bool | None = Field(
         default=None,
         description="Seed and show the fictional demo partnership. Default: on only with the embedded database.",

@@ -3,11 +3,11 @@ external identities, and the append-only audit trail."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from sharing.db import utcnow
@@ -210,3 +210,202 @@ class AuditChainHead(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     last_event_id: int | None = Field(default=None)
     last_hash: str = Field(max_length=64)
+
+
+# --- Information sharing -------------------------------------------------------------------
+
+
+class Person(SQLModel, table=True):
+    """A data subject (victim, witness, alleged perpetrator...).  Never a portal user."""
+
+    __tablename__ = "person"
+
+    id: int | None = Field(default=None, primary_key=True)
+    controller_organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    given_name: str = Field(max_length=100)
+    family_name: str = Field(max_length=100)
+    date_of_birth: date | None = Field(default=None)
+    address: str = Field(default="", max_length=500)
+    postcode: str = Field(default="", max_length=12)
+    phone: str = Field(default="", max_length=40)
+    email: str = Field(default="", max_length=320)
+    is_vulnerable_adult: bool = Field(default=False)
+    is_child: bool = Field(default=False)
+    is_confidential_complainant: bool = Field(default=False)
+    created_by_user_id: int | None = Field(default=None, foreign_key="portal_user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    anonymised_at: datetime | None = _utc_column()
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.given_name} {self.family_name}".strip()
+
+
+class SharingAgreement(SQLModel, table=True):
+    """An information sharing agreement (protocol) between partner organisations."""
+
+    __tablename__ = "sharing_agreement"
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=200)
+    reference: str = Field(sa_column=Column(String(60), nullable=False, unique=True))
+    status: str = Field(default="draft", max_length=20, index=True)
+    purposes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    categories: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Categories only some parties share: {"health": [org ids]}.  Absent means every party.
+    category_restrictions: dict[str, list[int]] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    lawful_bases: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    starts_on: date
+    ends_on: date
+    review_on: date
+    created_by_user_id: int | None = Field(default=None, foreign_key="portal_user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class AgreementParty(SQLModel, table=True):
+    __tablename__ = "agreement_party"
+
+    agreement_id: int = Field(foreign_key="sharing_agreement.id", primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", primary_key=True)
+    signatory_name: str = Field(default="", max_length=200)
+    signatory_role: str = Field(default="", max_length=200)
+    signed_on: date | None = Field(default=None)
+
+
+class StoredDocument(SQLModel, table=True):
+    """An uploaded file (e.g. a signed consent form), kept in the database with its checksum
+    so it commits or rolls back with the record it belongs to."""
+
+    __tablename__ = "stored_document"
+
+    id: int | None = Field(default=None, primary_key=True)
+    filename: str = Field(max_length=255)
+    content_type: str = Field(max_length=100)
+    size_bytes: int
+    sha256: str = Field(max_length=64)
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    uploaded_by_user_id: int | None = Field(default=None, foreign_key="portal_user.id")
+    uploaded_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class ConsentRecord(SQLModel, table=True):
+    """A person's consent to share, with its scope, and its withdrawal."""
+
+    __tablename__ = "consent_record"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    given_by_representative: bool = Field(default=False)
+    representative_name: str = Field(default="", max_length=200)
+    representative_relationship: str = Field(default="", max_length=100)
+    method: str = Field(max_length=20)
+    scope_organisation_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    scope_organisation_types: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    scope_purposes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    scope_categories: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    given_on: date
+    expires_on: date | None = Field(default=None)
+    withdrawn_on: date | None = Field(default=None)
+    withdrawal_method: str = Field(default="", max_length=200)
+    withdrawn_by_user_id: int | None = Field(default=None, foreign_key="portal_user.id")
+    form_document_id: int | None = Field(default=None, foreign_key="stored_document.id")
+    recorded_by_user_id: int | None = Field(default=None, foreign_key="portal_user.id")
+    recorded_by_organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class InformationItem(SQLModel, table=True):
+    """One piece of case information, owned by one organisation.
+
+    ``content`` is a list of fields ``{"key", "label", "value", "category"}``; a reader
+    outside the owner sees a field only when a live disclosure covers its category.
+    """
+
+    __tablename__ = "information_item"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=30)
+    owner_organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    case_reference: str | None = Field(default=None, max_length=40, index=True)
+    title: str = Field(max_length=200)
+    category: str = Field(max_length=40)
+    marking: str = Field(default="OFFICIAL", max_length=30)
+    content: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    document_id: int | None = Field(default=None, foreign_key="stored_document.id")
+    created_by_user_id: int | None = Field(default=None, foreign_key="portal_user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Disclosure(SQLModel, table=True):
+    """A decision to share (or not) some items with an organisation, with the fields the ICO's
+    Data Sharing Code expects.  Refusals are kept too."""
+
+    __tablename__ = "disclosure"
+    __table_args__ = (Index("ix_disclosure_recipient_status", "recipient_organisation_id", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    status: str = Field(max_length=30, index=True)
+    discloser_organisation_id: int = Field(foreign_key="organisation.id")
+    recipient_organisation_id: int = Field(foreign_key="organisation.id")
+    purpose: str = Field(max_length=40)
+    basis: str = Field(max_length=40)
+    categories: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    what_was_shared: str = Field(default="", max_length=1000)
+    justification: str = Field(default="", max_length=4000)
+    consent_id: int | None = Field(default=None, foreign_key="consent_record.id", index=True)
+    agreement_id: int | None = Field(default=None, foreign_key="sharing_agreement.id")
+    emergency: bool = Field(default=False)
+    retain_until: date | None = Field(default=None)
+    requested_by_user_id: int | None = Field(default=None, foreign_key="portal_user.id")
+    requested_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    decided_by_user_id: int | None = Field(default=None, foreign_key="portal_user.id")
+    decided_at: datetime | None = _utc_column()
+    refusal_reason: str = Field(default="", max_length=1000)
+    review_due_at: datetime | None = _utc_column()
+    reviewed_by_user_id: int | None = Field(default=None, foreign_key="portal_user.id")
+    reviewed_at: datetime | None = _utc_column()
+    review_note: str = Field(default="", max_length=2000)
+
+
+class DisclosureItem(SQLModel, table=True):
+    __tablename__ = "disclosure_item"
+    __table_args__ = (Index("ix_disclosure_item_item", "item_id"),)
+
+    disclosure_id: int = Field(foreign_key="disclosure.id", primary_key=True)
+    item_id: int = Field(foreign_key="information_item.id", primary_key=True)
+
+
+class AccessLog(SQLModel, table=True):
+    """Every read of case or person information by anyone outside the owner, and every
+    refused attempt (owner reads are logged too, for the subject's access history)."""
+
+    __tablename__ = "access_log"
+    __table_args__ = (
+        Index("ix_access_log_person", "person_id", "occurred_at"),
+        Index("ix_access_log_item", "item_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    occurred_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    user_id: int | None = Field(default=None)
+    organisation_id: int | None = Field(default=None)
+    item_id: int | None = Field(default=None)
+    person_id: int | None = Field(default=None)
+    disclosure_id: int | None = Field(default=None)
+    via: str = Field(max_length=60)
+    outcome: str = Field(max_length=20)  # owner, disclosed, partial, denied
+    withheld_fields: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class OrganisationNotice(SQLModel, table=True):
+    """Something an organisation's people must be told in the portal (e.g. consent withdrawn
+    for information they received)."""
+
+    __tablename__ = "organisation_notice"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    message: str = Field(max_length=1000)
+    disclosure_id: int | None = Field(default=None, foreign_key="disclosure.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))

@@ -22,6 +22,15 @@ class Permission(StrEnum):
     ADMIN_SSO_WRITE = "admin:sso:write"
     AUDIT_EVENTS_READ = "audit:events:read"
     PANELS_PANELS_READ = "panels:panels:read"
+    SHARING_PEOPLE_CREATE = "sharing:people:create"
+    SHARING_ITEMS_CREATE = "sharing:items:create"
+    SHARING_ITEMS_READ = "sharing:items:read"
+    SHARING_AGREEMENTS_READ = "sharing:agreements:read"
+    SHARING_AGREEMENTS_MANAGE = "sharing:agreements:manage"
+    SHARING_CONSENT_RECORD = "sharing:consent:record"
+    SHARING_DISCLOSURES_REQUEST = "sharing:disclosures:request"
+    SHARING_DISCLOSURES_APPROVE = "sharing:disclosures:approve"
+    SHARING_CONSOLE_READ = "sharing:console:read"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -34,11 +43,35 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ADMIN_SSO_WRITE,
             Permission.AUDIT_EVENTS_READ,
             Permission.PANELS_PANELS_READ,
+            Permission.SHARING_AGREEMENTS_READ,
+            Permission.SHARING_AGREEMENTS_MANAGE,
         }
     ),
-    Role.LEAD_OFFICER: frozenset({Permission.PANELS_PANELS_READ}),
-    Role.PANEL_MEMBER: frozenset({Permission.PANELS_PANELS_READ}),
-    Role.INFORMATION_SHARING_OFFICER: frozenset({Permission.AUDIT_EVENTS_READ, Permission.PANELS_PANELS_READ}),
+    Role.LEAD_OFFICER: frozenset(
+        {
+            Permission.PANELS_PANELS_READ,
+            Permission.SHARING_PEOPLE_CREATE,
+            Permission.SHARING_ITEMS_CREATE,
+            Permission.SHARING_ITEMS_READ,
+            Permission.SHARING_AGREEMENTS_READ,
+            Permission.SHARING_CONSENT_RECORD,
+            Permission.SHARING_DISCLOSURES_REQUEST,
+        }
+    ),
+    Role.PANEL_MEMBER: frozenset({Permission.PANELS_PANELS_READ, Permission.SHARING_ITEMS_READ}),
+    Role.INFORMATION_SHARING_OFFICER: frozenset(
+        {
+            Permission.AUDIT_EVENTS_READ,
+            Permission.PANELS_PANELS_READ,
+            Permission.SHARING_ITEMS_READ,
+            Permission.SHARING_AGREEMENTS_READ,
+            Permission.SHARING_AGREEMENTS_MANAGE,
+            Permission.SHARING_CONSENT_RECORD,
+            Permission.SHARING_DISCLOSURES_REQUEST,
+            Permission.SHARING_DISCLOSURES_APPROVE,
+            Permission.SHARING_CONSOLE_READ,
+        }
+    ),
 }
 
 # Roles whose accounts must use a second factor (a TOTP code) to sign in with a password.
