@@ -307,7 +307,7 @@ def seed_sharing_demo(session: Session, *, today: date | None = None) -> bool:
                 "Loud music and shouting from the flat above most nights "
                 "between 11pm and 3am since September; diary sheets returned for six weeks.",
                 DataCategory.ASB_HISTORY,
-            ),  # fmt: skip
+            ),
             ItemField(
                 "impact", "Effect on the victim", "Not sleeping; has asked her GP for help.", DataCategory.HEALTH
             ),
@@ -351,7 +351,7 @@ def seed_sharing_demo(session: Session, *, today: date | None = None) -> bool:
             ItemField(
                 "tenancy", "Tenancy", "Secure tenant since 2019; warning letter sent in October.", DataCategory.HOUSING
             ),
-        ],  # fmt: skip
+        ],
     )
     pending = request_disclosure(
         session=session,
@@ -366,8 +366,13 @@ def seed_sharing_demo(session: Session, *, today: date | None = None) -> bool:
             "prejudice the investigation.",
         ),
     )
-    decide_disclosure(session=session, actor=iso, disclosure_id=pending.id, approve=True,  # type: ignore[arg-type]
-                      note="Necessary and proportionate for the prevention of crime.")  # fmt: skip
+    decide_disclosure(
+        session=session,
+        actor=iso,
+        disclosure_id=pending.id,
+        approve=True,  # type: ignore[arg-type]
+        note="Necessary and proportionate for the prevention of crime.",
+    )
 
     # Case ASB-2026-0003: held by the council ASB team and not shared with the police.
     vance = create_person(
@@ -390,7 +395,7 @@ def seed_sharing_demo(session: Session, *, today: date | None = None) -> bool:
                 "Bonfires of household rubbish most weekends; smoke entering neighbouring homes.",
                 DataCategory.ASB_HISTORY,
             )
-        ],  # fmt: skip
+        ],
     )
 
     # A confidential complainant: her identity stays with the council.
