@@ -366,11 +366,12 @@ def seed_sharing_demo(session: Session, *, today: date | None = None) -> bool:
             "prejudice the investigation.",
         ),
     )
+    assert pending.id is not None
     decide_disclosure(
         session=session,
         actor=iso,
         disclosure_id=pending.id,
-        approve=True,  # type: ignore[arg-type]
+        approve=True,
         note="Necessary and proportionate for the prevention of crime.",
     )
 
