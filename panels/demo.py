@@ -190,6 +190,7 @@ def seed_demo(session: Session) -> dict[str, int]:
     session.flush()
     if any(added.values()):
         record_event(session, action=AuditAction.DEMO_SEEDED, outcome=Outcome.SUCCESS, actor=SYSTEM_ACTOR, detail=added)
+    added["sharing"] = int(seed_sharing_demo(session))
     return added
 
 

@@ -30,6 +30,10 @@ class AuthState(rx.State):
     can_admin: bool = False
     can_see_panels: bool = False
     can_read_audit: bool = False
+    can_read_items: bool = False
+    can_share: bool = False
+    can_use_console: bool = False
+    can_read_agreements: bool = False
 
     def _client_ip(self) -> str | None:
         return self.router.session.client_ip or None
@@ -52,12 +56,17 @@ class AuthState(rx.State):
         self.can_admin = actor.can(Permission.ADMIN_USERS_READ)
         self.can_see_panels = actor.can(Permission.PANELS_PANELS_READ)
         self.can_read_audit = actor.can(Permission.AUDIT_EVENTS_READ)
+        self.can_read_items = actor.can(Permission.SHARING_ITEMS_READ)
+        self.can_share = actor.can(Permission.SHARING_DISCLOSURES_REQUEST)
+        self.can_use_console = actor.can(Permission.SHARING_CONSOLE_READ)
+        self.can_read_agreements = actor.can(Permission.SHARING_AGREEMENTS_READ)
 
     def _forget(self) -> None:
         self.signed_in = False
         self.user_name = self.user_email = self.organisation_name = ""
         self.role_labels = []
         self.can_admin = self.can_see_panels = self.can_read_audit = False
+        self.can_read_items = self.can_share = self.can_use_console = self.can_read_agreements = False
 
     def _to_sign_in(self, message: str) -> Any:
         self._forget()

@@ -7,7 +7,18 @@ from starlette.applications import Starlette
 
 from portal.http_routes import auth_routes
 from portal.oidc_routes import oidc_middleware, oidc_routes
-from portal.pages import admin_organisations, admin_users, audit, home, panels, signin  # noqa: F401  (registers)
+from portal.pages import (  # noqa: F401  (registers the pages)
+    admin_organisations,
+    admin_users,
+    agreements,
+    audit,
+    console,
+    home,
+    information,
+    panels,
+    share,
+    signin,
+)
 
 app = rx.App(
     stylesheets=["/portal.css"],

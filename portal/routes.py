@@ -6,10 +6,19 @@ PANELS = "/panels"
 ADMIN_ORGANISATIONS = "/admin/organisations"
 ADMIN_USERS = "/admin/users"
 AUDIT = "/admin/audit"
+INFORMATION = "/sharing/information"
+ITEM = "/sharing/information/[item_id]"
+SHARE = "/sharing/share"
+CONSOLE = "/sharing/console"
+AGREEMENTS = "/sharing/agreements"
 
 # Plain HTTP routes (Starlette), outside the Reflex event system.
 AUTH_COMPLETE = "/auth/complete"
 AUTH_SIGN_OUT = "/auth/signout"
+
+
+def item(item_id: int | str) -> str:
+    return f"/sharing/information/{item_id}"
 
 
 def sso_login(slug: str) -> str:

@@ -19,6 +19,10 @@ def navigation() -> rx.Component:
         rx.hstack(
             _nav_link("My work", routes.HOME),
             rx.cond(AuthState.can_see_panels, _nav_link("Panels", routes.PANELS)),
+            rx.cond(AuthState.can_read_items, _nav_link("Information", routes.INFORMATION)),
+            rx.cond(AuthState.can_share, _nav_link("Share", routes.SHARE)),
+            rx.cond(AuthState.can_use_console, _nav_link("Sharing console", routes.CONSOLE)),
+            rx.cond(AuthState.can_read_agreements, _nav_link("Agreements", routes.AGREEMENTS)),
             rx.cond(AuthState.can_read_audit, _nav_link("Audit trail", routes.AUDIT)),
             rx.cond(
                 AuthState.can_admin,
