@@ -333,6 +333,8 @@ class InformationItem(SQLModel, table=True):
     marking: str = Field(default="OFFICIAL", max_length=30)
     content: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     document_id: int | None = Field(default=None, foreign_key="stored_document.id")
+    # When the case this belongs to closed: the retention clock starts here.
+    case_closed_on: date | None = Field(default=None)
     created_by_user_id: int | None = Field(default=None, foreign_key="portal_user.id")
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
@@ -409,3 +411,33 @@ class OrganisationNotice(SQLModel, table=True):
     message: str = Field(max_length=1000)
     disclosure_id: int | None = Field(default=None, foreign_key="disclosure.id")
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class SubjectAccessRequest(SQLModel, table=True):
+    """A person's request to see what is held about them (UK GDPR Art. 15)."""
+
+    __tablename__ = "subject_access_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    organisation_id: int = Field(foreign_key="organisation.id")
+    received_on: date
+    identity_checked_on: date | None = Field(default=None)
+    due_on: date
+    extended_to: date | None = Field(default=None)
+    extension_reason: str = Field(default="", max_length=1000)
+    extension_recorded_on: date | None = Field(default=None)
+    completed_on: date | None = Field(default=None)
+    logged_by_user_id: int | None = Field(default=None, foreign_key="portal_user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class RetentionRule(SQLModel, table=True):
+    """How long information of one category is kept after its case closes."""
+
+    __tablename__ = "retention_rule"
+
+    category: str = Field(sa_column=Column(String(40), primary_key=True))
+    years_after_closure: int = Field(default=6)
+    updated_by_user_id: int | None = Field(default=None, foreign_key="portal_user.id")
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
