@@ -34,6 +34,7 @@ class AuthState(rx.State):
     can_share: bool = False
     can_use_console: bool = False
     can_read_agreements: bool = False
+    can_record_consent: bool = False
 
     def _client_ip(self) -> str | None:
         return self.router.session.client_ip or None
@@ -60,6 +61,7 @@ class AuthState(rx.State):
         self.can_share = actor.can(Permission.SHARING_DISCLOSURES_REQUEST)
         self.can_use_console = actor.can(Permission.SHARING_CONSOLE_READ)
         self.can_read_agreements = actor.can(Permission.SHARING_AGREEMENTS_READ)
+        self.can_record_consent = actor.can(Permission.SHARING_CONSENT_RECORD)
 
     def _forget(self) -> None:
         self.signed_in = False
@@ -67,6 +69,7 @@ class AuthState(rx.State):
         self.role_labels = []
         self.can_admin = self.can_see_panels = self.can_read_audit = False
         self.can_read_items = self.can_share = self.can_use_console = self.can_read_agreements = False
+        self.can_record_consent = False
 
     def _to_sign_in(self, message: str) -> Any:
         self._forget()

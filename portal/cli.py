@@ -126,6 +126,22 @@ def cmd_reset_password(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_verify_audit(_args: argparse.Namespace) -> int:
+    from sqlmodel import Session
+
+    from sharing.audit import verify_chain
+    from sharing.db import get_engine
+
+    with Session(get_engine()) as session:
+        report = verify_chain(session)
+    if not report.ok:
+        if report.first_bad_event_id is None:
+            return _fail(f"Audit trail broken after {report.checked} intact events: {report.problem}.")
+        return _fail(f"Audit trail broken at event {report.first_bad_event_id}: {report.problem}.")
+    print(f"Audit trail intact: {report.checked} event{'' if report.checked == 1 else 's'} checked.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="portal-admin", description="Administer the ASB Panel Portal.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -164,6 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--email", required=True)
     p.add_argument("--password", help="new password (otherwise asked for, or read from stdin)")
     p.set_defaults(func=cmd_reset_password)
+
+    p = sub.add_parser("verify-audit", help="check that no audit event was changed or removed (exit 1 if one was)")
+    p.set_defaults(func=cmd_verify_audit)
     return parser
 
 

@@ -16,6 +16,7 @@ from portal.pages import (  # noqa: F401  (registers the pages)
     home,
     information,
     panels,
+    people,
     share,
     signin,
 )

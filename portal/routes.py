@@ -9,6 +9,7 @@ AUDIT = "/admin/audit"
 INFORMATION = "/sharing/information"
 ITEM = "/sharing/information/[item_id]"
 SHARE = "/sharing/share"
+PEOPLE = "/sharing/people"
 CONSOLE = "/sharing/console"
 AGREEMENTS = "/sharing/agreements"
 

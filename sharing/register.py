@@ -373,6 +373,9 @@ def withdraw_consent(*, session: Session, actor: Actor, consent_id: int, withdra
         raise InvalidInput({"consent": "This consent has already been withdrawn."})
     if not how.strip():
         raise InvalidInput({"how": "Say how the person withdrew consent (e.g. phone call to the ASB team)."})
+    if withdrawn_on > utcnow().date():
+        # A later date would leave the consent authorising new shares until then.
+        raise InvalidInput({"withdrawn_on": "Give the date the person withdrew consent: it cannot be in the future."})
     consent.withdrawn_on = withdrawn_on
     consent.withdrawal_method = how.strip()
     consent.withdrawn_by_user_id = actor.user_id
@@ -435,3 +438,69 @@ __all__ = [
     "store_document",
     "withdraw_consent",
 ]
+
+
+@dataclass(frozen=True)
+class ConsentRead:
+    id: int
+    summary: str
+    given_on: date
+    expires_on: date | None
+    withdrawn_on: date | None
+    method: str
+    representative: str
+    has_form: bool
+
+
+def list_consents(*, session: Session, actor: Actor, person_id: int) -> list[ConsentRead]:
+    """A person's consent records, for the organisation that controls the person's record."""
+    require(actor, Permission.SHARING_CONSENT_RECORD, subject_type="person", subject_id=person_id)
+    person = session.get(Person, person_id)
+    if person is None:
+        raise NotFound("That person is not on record.")
+    if person.controller_organisation_id != actor.organisation_id:
+        raise PermissionDenied("Only the organisation that holds this person's record can see their consent.")
+    orgs = {o.id: o.name for o in session.exec(select(Organisation)).all()}
+    from sharing.vocabulary import CATEGORY_LABELS, PURPOSE_LABELS
+
+    result = []
+    for c in session.exec(
+        select(ConsentRecord).where(ConsentRecord.person_id == person_id).order_by(col(ConsentRecord.id).desc())
+    ):
+        who = [orgs.get(i, "") for i in c.scope_organisation_ids] + [
+            OrganisationType(t).label for t in c.scope_organisation_types
+        ]
+        summary = (
+            f"Share {', '.join(CATEGORY_LABELS[DataCategory(x)] for x in c.scope_categories)} "
+            f"with {', '.join(who)} for {', '.join(PURPOSE_LABELS[Purpose(p)] for p in c.scope_purposes)}"
+        )
+        result.append(
+            ConsentRead(
+                id=c.id or 0,
+                summary=summary,
+                given_on=c.given_on,
+                expires_on=c.expires_on,
+                withdrawn_on=c.withdrawn_on,
+                method=c.method,
+                representative=(
+                    f"{c.representative_name} ({c.representative_relationship})" if c.given_by_representative else ""
+                ),
+                has_form=c.form_document_id is not None,
+            )
+        )
+    return result
+
+
+def controlled_person_ids(*, session: Session, actor: Actor) -> list[int]:
+    """People whose record the actor's organisation holds (their details are read through
+    ``sharing.reads.read_items``)."""
+    require(actor, Permission.SHARING_CONSENT_RECORD, subject_type="person")
+    return [
+        p
+        for p in session.exec(
+            select(Person.id)
+            .where(Person.controller_organisation_id == actor.organisation_id, col(Person.anonymised_at).is_(None))
+            .order_by(col(Person.id).desc())
+        )
+        if p is not None
+    ]

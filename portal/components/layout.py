@@ -20,6 +20,7 @@ def navigation() -> rx.Component:
             _nav_link("My work", routes.HOME),
             rx.cond(AuthState.can_see_panels, _nav_link("Panels", routes.PANELS)),
             rx.cond(AuthState.can_read_items, _nav_link("Information", routes.INFORMATION)),
+            rx.cond(AuthState.can_record_consent, _nav_link("People", routes.PEOPLE)),
             rx.cond(AuthState.can_share, _nav_link("Share", routes.SHARE)),
             rx.cond(AuthState.can_use_console, _nav_link("Sharing console", routes.CONSOLE)),
             rx.cond(AuthState.can_read_agreements, _nav_link("Agreements", routes.AGREEMENTS)),
@@ -28,7 +29,7 @@ def navigation() -> rx.Component:
                 AuthState.can_admin,
                 rx.hstack(
                     _nav_link("Organisations", routes.ADMIN_ORGANISATIONS),
-                    _nav_link("People", routes.ADMIN_USERS),
+                    _nav_link("Accounts", routes.ADMIN_USERS),
                     spacing="4",
                 ),
             ),

@@ -313,10 +313,10 @@ def _user_row(u: dict[str, str]) -> rx.Component:
     )
 
 
-@rx.page(route=routes.ADMIN_USERS, title=f"People · {PRODUCT_NAME}", on_load=UsersState.load)
+@rx.page(route=routes.ADMIN_USERS, title=f"Accounts · {PRODUCT_NAME}", on_load=UsersState.load)
 def users_page() -> rx.Component:
     return page_shell(
-        "People",
+        "Accounts",
         _create_form(),
         rx.cond(
             UsersState.users.length() > 0,  # type: ignore[attr-defined]

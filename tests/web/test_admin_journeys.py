@@ -52,7 +52,7 @@ def test_add_an_organisation_with_answers_at_the_field(page: Page) -> None:
 
 
 def test_add_deactivate_and_reset_a_person(page: Page, browser: object) -> None:
-    _as_admin(page, "/admin/users", "People")
+    _as_admin(page, "/admin/users", "Accounts")
     assert axe_violations(page) == []
     email = f"jo.{uuid.uuid4().hex[:6]}@eastbrook.demo"
     page.get_by_label("Full name").fill("Jo Example")

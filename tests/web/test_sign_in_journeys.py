@@ -16,8 +16,8 @@ from tests.web.conftest import axe_violations, screenshot, sign_in, wait_for_my_
 pytestmark = pytest.mark.browser
 
 NAV = [
-    "My work", "Panels", "Information", "Share", "Sharing console", "Agreements",
-    "Audit trail", "Organisations", "People",
+    "My work", "Panels", "Information", "People", "Share", "Sharing console", "Agreements",
+    "Audit trail", "Organisations", "Accounts",
 ]  # fmt: skip
 
 
@@ -49,7 +49,7 @@ def test_two_agencies_see_their_own_name_organisation_and_navigation(page: Page)
     expect(page.locator("#my-name")).to_have_text("Alex Morgan")
     expect(page.locator("#my-organisation")).to_have_text("Eastbrook City Council ASB Team")
     expect(page.locator("#my-roles")).to_contain_text("Lead officer")
-    assert nav_items(page) == ["My work", "Panels", "Information", "Share", "Agreements"]
+    assert nav_items(page) == ["My work", "Panels", "Information", "People", "Share", "Agreements"]
     sign_out(page)
 
     sign_in(page, "pc.jones@police.demo")
@@ -68,7 +68,7 @@ def test_two_agencies_see_their_own_name_organisation_and_navigation(page: Page)
 def test_administrator_and_information_sharing_officer_navigation(page: Page) -> None:
     sign_in(page, "admin@eastbrook.demo")
     wait_for_my_work(page)
-    assert nav_items(page) == ["My work", "Panels", "Agreements", "Audit trail", "Organisations", "People"]
+    assert nav_items(page) == ["My work", "Panels", "Agreements", "Audit trail", "Organisations", "Accounts"]
     assert axe_violations(page) == []
     screenshot(page, "my-work.png")
     sign_out(page)
@@ -77,7 +77,7 @@ def test_administrator_and_information_sharing_officer_navigation(page: Page) ->
     wait_for_my_work(page)
     expect(page.locator("#my-roles")).to_contain_text("Information-sharing officer")
     assert nav_items(page) == [
-        "My work", "Panels", "Information", "Share", "Sharing console", "Agreements", "Audit trail",
+        "My work", "Panels", "Information", "People", "Share", "Sharing console", "Agreements", "Audit trail",
     ]  # fmt: skip
     page.get_by_role("link", name="Audit trail").click()
     expect(page.get_by_text("The trail is complete and unaltered")).to_be_visible()
