@@ -268,7 +268,7 @@ def seed_sharing_demo(session: Session, *, today: date | None = None) -> bool:
             lawful_bases=list(LawfulBasis),
             starts_on=date(today.year, 4, 1) if today.month >= 4 else date(today.year - 1, 4, 1),
             ends_on=date(today.year + 1, 3, 31) if today.month >= 4 else date(today.year, 3, 31),
-            review_on=today + timedelta(days=75),
+            review_on=today + timedelta(days=21),  # inside the warning window, so the demo shows it
             signatories={orgs[name].id: sig for name, sig in SIGNATORIES.items()},  # type: ignore[misc]
         ),
     )

@@ -374,3 +374,10 @@ def list_sso_organisations(*, session: Session) -> list[tuple[str, str]]:
 
     orgs = session.exec(select(Organisation).where(col(Organisation.active).is_(True)).order_by(col(Organisation.name)))
     return [(o.slug, o.name) for o in orgs if effective_sso_settings(o) is not None]
+
+
+def list_partner_names(*, session: Session, actor: Actor) -> list[tuple[int, str]]:
+    """(id, name) of every active organisation, for choosing agreement parties."""
+    require(actor, Permission.SHARING_AGREEMENTS_MANAGE, subject_type="organisation")
+    orgs = session.exec(select(Organisation).where(col(Organisation.active).is_(True)).order_by(col(Organisation.name)))
+    return [(o.id, o.name) for o in orgs if o.id is not None]

@@ -1,0 +1,50 @@
+"""The agreement register: an information-sharing officer adds an agreement and activates it."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.web.conftest import axe_violations, sign_in, wait_for_my_work
+
+pytestmark = pytest.mark.browser
+
+
+def test_add_and_activate_an_agreement(page: Page) -> None:
+    sign_in(page, "iso@eastbrook.demo")
+    wait_for_my_work(page)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Agreements", exact=True).click()
+    expect(page.get_by_role("heading", name="Information sharing agreements", level=1)).to_be_visible()
+    # The demo agreement is due for review within the warning window.
+    expect(page.get_by_role("row").filter(has_text="ECSP-ISA-2026")).to_contain_text("Review due")
+    assert axe_violations(page) == []
+
+    reference = f"RH-POL-{uuid.uuid4().hex[:5]}"
+    page.get_by_label("Title").fill("Riverside Homes and Eastshire Police tenancy enforcement protocol")
+    page.get_by_label("Reference").fill(reference)
+    page.get_by_role("button", name="Add agreement").click()
+    expect(page.get_by_text("Enter a date.").first).to_be_visible()
+    expect(page.get_by_label("Reference")).to_have_value(reference)
+
+    page.get_by_label("Starts on").fill("2026-11-01")
+    page.get_by_label("Ends on").fill("2027-10-31")
+    page.get_by_label("Review by").fill("2027-05-01")
+    page.get_by_role("button", name="Add agreement").click()
+    expect(page.get_by_text("An agreement needs at least two organisations.")).to_be_visible()
+
+    page.get_by_label("Riverside Homes", exact=True).check()
+    page.get_by_label("Signatory for Riverside Homes").fill("Neil Burton")
+    page.get_by_label("Eastshire Police", exact=True).check()
+    page.get_by_label("Tenancy enforcement").check()
+    page.get_by_label("Housing and tenancy").check()
+    page.get_by_label("Crime and Disorder Act 1998 s.115").check()
+    page.get_by_role("button", name="Add agreement").click()
+    row = page.get_by_role("row").filter(has_text=reference)
+    expect(row).to_contain_text("Draft")
+
+    # Activation needs every party's signatory.
+    row.get_by_role("button", name=f"Activate {reference}").click()
+    expect(page.get_by_text("Every party needs a named signatory")).to_be_visible()
+    expect(row).to_contain_text("Draft")
