@@ -142,6 +142,29 @@ def cmd_verify_audit(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sar_export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from sharing.db import transaction
+    from sharing.errors import NotFound
+    from sharing.permissions import SYSTEM_ACTOR
+    from sharing.sar import build_sar_export
+
+    output = Path(args.output or f"subject-access-{args.person_id}.zip")
+    try:
+        # Written inside the transaction: if the file cannot be written, the export is not
+        # logged as having happened.
+        with transaction() as session:
+            content = build_sar_export(session=session, actor=SYSTEM_ACTOR, person_id=args.person_id)
+            output.write_bytes(content)
+    except NotFound:
+        return _fail(f"no person with the id {args.person_id}.")
+    except OSError as error:
+        return _fail(f"could not write {output}: {error.strerror or error}.")
+    print(f"Subject access export for person {args.person_id} written to {output} ({len(content)} bytes).")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="portal-admin", description="Administer the ASB Panel Portal.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -183,6 +206,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("verify-audit", help="check that no audit event was changed or removed (exit 1 if one was)")
     p.set_defaults(func=cmd_verify_audit)
+
+    p = sub.add_parser("sar-export", help="write everything held about a person (JSON and PDF in a ZIP)")
+    p.add_argument("person_id", type=int, metavar="PERSON_ID")
+    p.add_argument("--output", help="where to write the ZIP (default ./subject-access-<id>.zip)")
+    p.set_defaults(func=cmd_sar_export)
     return parser
 
 

@@ -39,3 +39,29 @@ def require(
         )
 
     raise PermissionDenied(DENIED_MESSAGE, durable_effects=[_audit])
+
+
+def denied(
+    actor: Actor,
+    message: str,
+    *,
+    reason: str,
+    subject_type: str | None = None,
+    subject_id: str | int | None = None,
+) -> PermissionDenied:
+    """A :class:`PermissionDenied` for a refusal ``require`` cannot express (e.g. another
+    organisation's record), carrying its audit row like ``require``'s does.  Raise it."""
+
+    def _audit(session: Session) -> None:
+        record_event(
+            session,
+            action=AuditAction.PERMISSION_DENIED,
+            outcome=Outcome.DENIED,
+            actor=actor,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            reason=reason,
+            detail={"roles": sorted(actor.roles)},
+        )
+
+    return PermissionDenied(message, durable_effects=[_audit])

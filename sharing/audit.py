@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+import json.encoder
+from collections.abc import Callable, Generator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
+from sqlalchemy import ColumnElement, String, Text, cast, func, type_coerce, update
 from sqlalchemy import select as sa_select
-from sqlalchemy import update
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
 from sharing.db import utcnow
@@ -63,6 +67,15 @@ class AuditAction(StrEnum):
     DISCLOSURE_REVIEWED = "sharing:disclosure:reviewed"
     DISCLOSURE_CONSENT_WITHDRAWN = "sharing:disclosure:consent_withdrawn"
     ITEM_READ_DENIED = "sharing:item:read_denied"
+    SAR_LOGGED = "sharing:sar:logged"
+    SAR_IDENTITY_CHECKED = "sharing:sar:identity_checked"
+    SAR_EXTENDED = "sharing:sar:extended"
+    SAR_COMPLETED = "sharing:sar:completed"
+    SAR_EXPORTED = "sharing:sar:exported"
+    RETENTION_RULE_CHANGED = "sharing:retention:rule_changed"
+    RETENTION_DELETED = "sharing:retention:deleted"
+    RETENTION_ANONYMISED = "sharing:retention:anonymised"
+    PERSON_ANONYMISED = "sharing:retention:person_anonymised"
 
 
 class Outcome(StrEnum):
@@ -185,33 +198,156 @@ class ChainReport:
     problem: str | None = None
 
 
-# What verify_chain reads: the id, then canonical_form's arguments in order, then the hash.
-_CHAIN_COLUMNS = (
-    AuditEvent.id,
-    AuditEvent.occurred_at,
-    AuditEvent.action,
-    AuditEvent.outcome,
-    AuditEvent.actor_user_id,
-    AuditEvent.actor_organisation_id,
-    AuditEvent.actor_label,
-    AuditEvent.subject_type,
-    AuditEvent.subject_id,
-    AuditEvent.reason,
-    AuditEvent.detail,
-    AuditEvent.ip_address,
-    AuditEvent.prev_hash,
-    AuditEvent.hash,
+# verify_chain's fast path renders the canonical form itself instead of building a dict for
+# json: the same bytes (keys in sorted order, each value encoded as the encoder would),
+# checked against canonical_form by the tests.  Anything unusual falls back to canonical_form.
+_CANONICAL_TEMPLATE = (
+    '{"action":%s,"actor_label":%s,"actor_organisation_id":%s,"actor_user_id":%s,"detail":%s,'
+    '"ip_address":%s,"occurred_at":%s,"outcome":%s,"prev_hash":"%s","reason":%s,"subject_id":%s,'
+    '"subject_type":%s}'
 )
 _VERIFY_BATCH = 10_000
+_DETAIL_CACHE_SIZE = 4096
+
+
+def _reusable_c_encoder() -> Callable[[Any], str] | None:
+    """The json module's C encoder with ``_CANONICAL_JSON``'s settings, made once, not per call
+    (no circular-reference check: parsed JSON has no cycles).  ``None`` if unavailable."""
+    make_encoder = getattr(json.encoder, "c_make_encoder", None)
+    if make_encoder is None:
+        return None
+    try:
+        c_encode = make_encoder(None, str, encode_basestring_ascii, None, ":", ",", True, False, True)
+    except TypeError:
+        return None
+
+    def encode(value: Any) -> str:
+        return "".join(c_encode(value, 0))
+
+    sample = {"b": [1.5, None, True, {"d": -2, "c": ""}], "a": "\u00e9\n"}
+    return encode if encode(sample) == _CANONICAL_JSON.encode(sample) else None
+
+
+def _detail_renderer() -> Callable[[str], str]:
+    """``_CANONICAL_JSON.encode(json.loads(text))`` for a stored ``detail``, with less overhead."""
+    encode = _reusable_c_encoder() or _CANONICAL_JSON.encode
+    scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+
+    def render(text: str) -> str:
+        try:
+            value, end = scan(text, 0)
+        except StopIteration:
+            end = -1
+        if end != len(text):  # whitespace around it, or not JSON at all (json.loads raises)
+            value = json.loads(text)
+        return encode(value)
+
+    return render
+
+
+def _stored_time_text(dialect_name: str) -> ColumnElement[Any]:
+    """``occurred_at`` as the text ``YYYY-MM-DD HH:MM:SS.ffffff`` in UTC, without making datetimes.
+
+    That is how SQLite stores it already; PostgreSQL renders it (on its own CPU).
+    """
+    if dialect_name == "postgresql":
+        return func.to_char(func.timezone("UTC", AuditEvent.occurred_at), "YYYY-MM-DD HH24:MI:SS.US")
+    return type_coerce(AuditEvent.occurred_at, String)
+
+
+def _stored_hash_matches(connection: Connection, event_id: int, stored_hash: str) -> bool:
+    """The slow, exact check of one row: its values read with the model's own column types."""
+    typed = connection.execute(sa_select(*_typed_chain_columns()).where(col(AuditEvent.id) == event_id)).first()
+    if typed is None:
+        return False
+    try:
+        return hashlib.sha256(canonical_form(*typed)).hexdigest() == stored_hash
+    except (TypeError, ValueError, AttributeError):  # a value no writer of ours could have stored
+        return False
+
+
+def _typed_chain_columns() -> list[Any]:
+    return [
+        col(column)
+        for column in (
+            AuditEvent.occurred_at,
+            AuditEvent.action,
+            AuditEvent.outcome,
+            AuditEvent.actor_user_id,
+            AuditEvent.actor_organisation_id,
+            AuditEvent.actor_label,
+            AuditEvent.subject_type,
+            AuditEvent.subject_id,
+            AuditEvent.reason,
+            AuditEvent.detail,
+            AuditEvent.ip_address,
+            AuditEvent.prev_hash,
+        )
+    ]
+
+
+def _chain_rows(connection: Connection, from_id: int | None) -> Generator[Sequence[Any], None, None]:
+    """The stored values ``verify_chain`` needs, as plain tuples in id order (from ``from_id`` on).
+
+    PostgreSQL (psycopg) streams them: the server keeps sending rows while they are checked,
+    instead of waiting for each batch to be asked for.  Close the iterator before using the
+    connection again; closing reads the rest of the stream rather than cancelling the query,
+    which would abort the caller's transaction.  Elsewhere SQLAlchemy fetches them in batches.
+    """
+    query = sa_select(
+        col(AuditEvent.id),
+        _stored_time_text(connection.dialect.name),
+        col(AuditEvent.action),
+        col(AuditEvent.outcome),
+        col(AuditEvent.actor_user_id),
+        col(AuditEvent.actor_organisation_id),
+        col(AuditEvent.actor_label),
+        col(AuditEvent.subject_type),
+        col(AuditEvent.subject_id),
+        col(AuditEvent.reason),
+        cast(col(AuditEvent.detail), Text),
+        col(AuditEvent.ip_address),
+        col(AuditEvent.prev_hash),
+        col(AuditEvent.hash),
+    ).order_by(col(AuditEvent.id))
+    if from_id is not None:
+        query = query.where(col(AuditEvent.id) >= from_id)
+
+    if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
+        from psycopg import pq
+
+        compiled = query.compile(dialect=connection.dialect)
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        # Chunks of rows need libpq 17 (psycopg's binary package brings its own); else row by row.
+        size = _VERIFY_BATCH if pq.version() >= 170000 else 1
+        stream = cursor.stream(str(compiled), compiled.params, size=size)
+        try:
+            # Not ``yield from``: closing this generator would then close the stream, cancelling it.
+            for row in stream:  # noqa: UP028
+                yield row
+        finally:
+            for _ in stream:
+                pass
+            cursor.close()
+        return
+
+    with connection.execute(query.execution_options(yield_per=_VERIFY_BATCH)) as result:
+        for rows in result.partitions():
+            yield from rows
 
 
 def verify_chain(session: Session) -> ChainReport:
     """Walk the whole trail and check every link and every row's content.
 
-    Rows are streamed as plain tuples in id order (a server-side cursor on PostgreSQL), so
-    memory stays flat however long the trail is.  The chain head is read *before* the rows:
-    every event up to the one it names must then be present, and events appended while the
-    walk runs are checked like the rest instead of looking like a mismatch at the end.
+    Rows are streamed in id order as plain tuples of stored values, so memory stays flat
+    however long the trail is, and each row's canonical form is rendered straight from them.
+    A row whose hash does not match that way is checked again, the exact way (its values
+    read through the model's column types, as :func:`compute_hash` sees them), before it is
+    reported; if it does match then, the walk carries on after it.
+
+    The chain head is read *before* the rows: every event up to the one it names must then
+    be present, and events appended while the walk runs are checked like the rest instead of
+    looking like removed rows at the end.
     """
     head = session.exec(
         select(AuditChainHead.last_event_id, AuditChainHead.last_hash).where(AuditChainHead.id == 1)
@@ -220,22 +356,86 @@ def verify_chain(session: Session) -> ChainReport:
     reached_head = False
     expected_prev = GENESIS_HASH
     checked = 0
+
+    connection = session.connection()
     sha256 = hashlib.sha256
-    query = sa_select(*[col(column) for column in _CHAIN_COLUMNS]).order_by(col(AuditEvent.id))
-    with session.connection().execute(query.execution_options(yield_per=_VERIFY_BATCH)) as result:
-        for rows in result.partitions():
-            for row in rows:
-                event_id, row_hash = row[0], row[13]
-                if row[12] != expected_prev:
+    esc = encode_basestring_ascii
+    render_detail = _detail_renderer()
+    template = _CANONICAL_TEMPLATE
+    details: dict[str, str] = {"{}": "{}"}
+    from_id: int | None = None
+    confirmed: int | None = None  # a row the exact check has passed (the walk restarts at it)
+    while True:
+        suspect: tuple[int, str] | None = None
+        with closing(_chain_rows(connection, from_id)) as rows:
+            for (
+                event_id,
+                stored_at,
+                action,
+                outcome,
+                user_id,
+                organisation_id,
+                label,
+                subject_type,
+                subject_id,
+                reason,
+                detail,
+                ip_address,
+                prev_hash,
+                row_hash,
+            ) in rows:
+                if prev_hash != expected_prev:
                     return ChainReport(False, checked, event_id, "a row is missing or out of order before this one")
-                if sha256(canonical_form(*row[1:13])).hexdigest() != row_hash:
-                    return ChainReport(False, checked, event_id, "this row was changed after it was written")
+                if event_id != confirmed:
+                    canonical = None
+                    try:
+                        if (
+                            len(stored_at) == 26
+                            and stored_at[10] == " "
+                            and stored_at[19] == "."
+                            and (user_id is None or user_id.__class__ is int)
+                            and (organisation_id is None or organisation_id.__class__ is int)
+                        ):
+                            # datetime.isoformat() of the aware UTC value: no fraction when it is zero.
+                            fraction = "" if stored_at[20:] == "000000" else stored_at[19:]
+                            occurred_at = f"{stored_at[:10]}T{stored_at[11:19]}{fraction}+00:00"
+                            detail_json = details.get(detail)
+                            if detail_json is None:
+                                if len(details) >= _DETAIL_CACHE_SIZE:
+                                    details = {"{}": "{}"}
+                                detail_json = details[detail] = render_detail(detail)
+                            canonical = template % (
+                                esc(action),
+                                "null" if label is None else esc(label),
+                                "null" if organisation_id is None else organisation_id,
+                                "null" if user_id is None else user_id,
+                                detail_json,
+                                "null" if ip_address is None else esc(ip_address),
+                                esc(occurred_at),
+                                esc(outcome),
+                                prev_hash,  # equal to the previous row's checked hash: hex digits
+                                "null" if reason is None else esc(reason),
+                                "null" if subject_id is None else esc(subject_id),
+                                "null" if subject_type is None else esc(subject_type),
+                            )
+                    except (TypeError, ValueError):
+                        canonical = None
+                    if canonical is None or sha256(canonical.encode()).hexdigest() != row_hash:
+                        suspect = (event_id, row_hash)
+                        break
                 if event_id == head_event_id:
                     if row_hash != head_hash:
                         return ChainReport(False, checked, event_id, "the newest row or the chain head was changed")
                     reached_head = True
                 expected_prev = row_hash
                 checked += 1
+        if suspect is None:
+            break
+        # Decide the exact way, now that the rows iterator has let go of the connection.
+        event_id, row_hash = suspect
+        if not _stored_hash_matches(connection, event_id, row_hash):
+            return ChainReport(False, checked, event_id, "this row was changed after it was written")
+        from_id = confirmed = event_id
     if head is not None and not reached_head and not (head_event_id is None and head_hash == expected_prev):
         return ChainReport(False, checked, None, "the newest rows were removed")
     return ChainReport(True, checked)

@@ -96,6 +96,15 @@ class Settings(BaseSettings):
     agreement_warning_days: int = Field(
         default=30, ge=1, le=365, description="Show agreements this many days before they end or are due for review."
     )
+    sar_due_months: int = Field(
+        default=1, ge=1, le=3, description="Calendar months after receipt by which a subject access request is due."
+    )
+    sar_max_extension_months: int = Field(
+        default=2, ge=0, le=6, description="Most calendar months a subject access request's deadline may be extended."
+    )
+    retention_default_years: int = Field(
+        default=6, ge=1, le=100, description="Years after a case closes to keep information whose category has no rule."
+    )
     demo_mode: bool | None = Field(
         default=None,
         description="Seed and show the fictional demo partnership. Default: on only with the embedded database.",

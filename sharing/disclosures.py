@@ -4,6 +4,7 @@ and retrospective review of emergency shares."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -146,6 +147,28 @@ def _consent_for(
     return None, f"{name}'s consent does not cover sharing '{worst.label}' data with {recipient.name}."
 
 
+NOT_YOURS = "You can only share information your own organisation holds."
+
+
+def _refusal_recorder(disclosure: Disclosure, item_ids: list[int], actor: Actor) -> Callable[[Session], None]:
+    """The durable effect that keeps a refused disclosure, its items and its audit row."""
+    reason = disclosure.refusal_reason
+    unique_item_ids = sorted(set(item_ids))
+
+    def _record_refusal(durable: Session) -> None:
+        refused = Disclosure.model_validate(disclosure.model_dump())
+        durable.add(refused)
+        durable.flush()
+        for item_id in unique_item_ids:
+            durable.add(DisclosureItem(disclosure_id=refused.id, item_id=item_id))  # type: ignore[arg-type]
+        record_event(
+            durable, action=AuditAction.DISCLOSURE_REFUSED, outcome=Outcome.DENIED, actor=actor,
+            subject_type="disclosure", subject_id=refused.id, reason=reason[:500],
+        )  # fmt: skip
+
+    return _record_refusal
+
+
 def request_disclosure(*, session: Session, actor: Actor, request: DisclosureRequest) -> Disclosure:
     """Decide a share and record the decision.
 
@@ -164,11 +187,30 @@ def request_disclosure(*, session: Session, actor: Actor, request: DisclosureReq
     items = session.exec(select(InformationItem).where(col(InformationItem.id).in_(request.item_ids))).all()
     if len(items) != len(set(request.item_ids)):
         raise InvalidInput({"items": "Some of that information no longer exists."})
-    if any(item.owner_organisation_id != actor.organisation_id for item in items):
-        raise PermissionDenied("You can only share information your own organisation holds.")
+    foreign = any(item.owner_organisation_id != actor.organisation_id for item in items)
+    if foreign and actor.organisation_id is None:
+        raise PermissionDenied(NOT_YOURS)
     assert actor.organisation_id is not None
     discloser = _org(session, actor.organisation_id)
     recipient = _org(session, request.recipient_organisation_id)
+    if foreign:
+        # Refused like any other share, so the attempt stays on record.
+        attempt = Disclosure(
+            status=DisclosureStatus.REFUSED,
+            discloser_organisation_id=discloser.id,  # type: ignore[arg-type]
+            recipient_organisation_id=recipient.id,  # type: ignore[arg-type]
+            purpose=request.purpose,
+            basis=request.basis,
+            categories=sorted({str(c) for item in items for c in item_categories(item)}),
+            what_was_shared="; ".join(sorted(item.title for item in items))[:1000],
+            justification=request.justification.strip(),
+            emergency=request.emergency,
+            requested_by_user_id=actor.user_id,
+            requested_at=now,
+            decided_at=now,
+            refusal_reason=NOT_YOURS,
+        )
+        raise PermissionDenied(NOT_YOURS, durable_effects=[_refusal_recorder(attempt, request.item_ids, actor)])
     if recipient.id == discloser.id:
         raise InvalidInput({"recipient": "Choose another organisation to share with."})
     held: set[DataCategory] = set()
@@ -212,8 +254,13 @@ def request_disclosure(*, session: Session, actor: Actor, request: DisclosureReq
         categories=categories, basis=request.basis, today=today,
     )  # fmt: skip
     consent: ConsentRecord | None = None
-    if agreement is not None and request.basis == LawfulBasis.CONSENT:
-        for person_id in sorted({item.person_id for item in items if item.person_id is not None}):
+    people = sorted({item.person_id for item in items if item.person_id is not None})
+    if agreement is not None and request.basis == LawfulBasis.CONSENT and len(people) > 1:
+        # A disclosure rests on one consent record: withdrawing any one person's consent must
+        # be able to stop it, so each person's information is shared separately.
+        reason = "Share each person's information separately when consent is the basis."
+    elif agreement is not None and request.basis == LawfulBasis.CONSENT:
+        for person_id in people:
             person = session.get(Person, person_id)
             assert person is not None
             consent, reason = _consent_for(
@@ -228,20 +275,7 @@ def request_disclosure(*, session: Session, actor: Actor, request: DisclosureReq
     if reason:
         disclosure.refusal_reason = reason
         disclosure.decided_at = now
-        item_ids = sorted(request.item_ids)
-
-        def _record_refusal(durable: Session) -> None:
-            refused = Disclosure.model_validate(disclosure.model_dump())
-            durable.add(refused)
-            durable.flush()
-            for item_id in item_ids:
-                durable.add(DisclosureItem(disclosure_id=refused.id, item_id=item_id))  # type: ignore[arg-type]
-            record_event(
-                durable, action=AuditAction.DISCLOSURE_REFUSED, outcome=Outcome.DENIED, actor=actor,
-                subject_type="disclosure", subject_id=refused.id, reason=reason[:500],
-            )  # fmt: skip
-
-        raise DisclosureRefused(reason, durable_effects=[_record_refusal])
+        raise DisclosureRefused(reason, durable_effects=[_refusal_recorder(disclosure, request.item_ids, actor)])
 
     assert agreement is not None
     disclosure.agreement_id = agreement.id
@@ -278,13 +312,29 @@ def request_disclosure(*, session: Session, actor: Actor, request: DisclosureReq
 def _for_decision(session: Session, actor: Actor, disclosure_id: int) -> Disclosure:
     require(actor, Permission.SHARING_DISCLOSURES_APPROVE, subject_type="disclosure", subject_id=disclosure_id)
     if Role.INFORMATION_SHARING_OFFICER not in actor.roles:
-        raise PermissionDenied("Only an information-sharing officer can approve sharing without consent.")
+        raise _decision_denied(
+            actor, disclosure_id, "Only an information-sharing officer can approve sharing without consent.", "not ISO"
+        )
     disclosure = session.get(Disclosure, disclosure_id)
     if disclosure is None:
         raise NotFound("That disclosure no longer exists.")
     if disclosure.requested_by_user_id == actor.user_id:
-        raise PermissionDenied("A second person must approve this: you asked for it yourself.")
+        raise _decision_denied(
+            actor, disclosure_id, "A second person must approve this: you asked for it yourself.", "own request"
+        )
     return disclosure
+
+
+def _decision_denied(actor: Actor, disclosure_id: int, message: str, reason: str) -> PermissionDenied:
+    """A refused approval or review, audited although the action rolls back."""
+
+    def _audit(durable: Session) -> None:
+        record_event(
+            durable, action=AuditAction.PERMISSION_DENIED, outcome=Outcome.DENIED, actor=actor,
+            subject_type="disclosure", subject_id=disclosure_id, reason=reason,
+        )  # fmt: skip
+
+    return PermissionDenied(message, durable_effects=[_audit])
 
 
 def decide_disclosure(

@@ -31,6 +31,8 @@ class Permission(StrEnum):
     SHARING_DISCLOSURES_REQUEST = "sharing:disclosures:request"
     SHARING_DISCLOSURES_APPROVE = "sharing:disclosures:approve"
     SHARING_CONSOLE_READ = "sharing:console:read"
+    SHARING_SAR_MANAGE = "sharing:sar:manage"
+    SHARING_RETENTION_MANAGE = "sharing:retention:manage"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -70,6 +72,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.SHARING_DISCLOSURES_REQUEST,
             Permission.SHARING_DISCLOSURES_APPROVE,
             Permission.SHARING_CONSOLE_READ,
+            Permission.SHARING_SAR_MANAGE,
+            Permission.SHARING_RETENTION_MANAGE,
         }
     ),
 }

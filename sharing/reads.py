@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import or_
+from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from sharing.access import require
@@ -146,6 +146,7 @@ def read_items(*, session: Session, actor: Actor, item_ids: Sequence[int], via: 
         if item.owner_organisation_id == actor.organisation_id:
             shown = [FieldView(k, label, value, False) for k, label, value, _ in fields]
             access, disclosure_ids, withheld_keys = "owner", (), []
+            _log(session, actor, item, person, None, via, access, withheld_keys)
         else:
             item_grants = grants.get(item_id, [])
             if not item_grants:
@@ -260,12 +261,24 @@ def visible_item_ids(
     """Ids of items the actor's organisation owns or has a live disclosure for, newest first.
     Only ids: the content is read through :func:`read_items`."""
     require(actor, Permission.SHARING_ITEMS_READ, subject_type="information_item")
+    today = utcnow().date()
+    # Live as ``_live_grants`` means it: consent (if any) still valid, retention not passed.
     disclosed = (
         select(DisclosureItem.item_id)
         .join(Disclosure, col(Disclosure.id) == col(DisclosureItem.disclosure_id))
+        .outerjoin(ConsentRecord, col(ConsentRecord.id) == col(Disclosure.consent_id))
         .where(
             Disclosure.recipient_organisation_id == actor.organisation_id,
             col(Disclosure.status).in_([str(s) for s in LIVE_STATUSES]),
+            or_(col(Disclosure.retain_until).is_(None), col(Disclosure.retain_until) >= today),
+            or_(
+                col(Disclosure.consent_id).is_(None),
+                and_(
+                    col(ConsentRecord.given_on) <= today,
+                    or_(col(ConsentRecord.expires_on).is_(None), col(ConsentRecord.expires_on) >= today),
+                    or_(col(ConsentRecord.withdrawn_on).is_(None), col(ConsentRecord.withdrawn_on) > today),
+                ),
+            ),
         )
     )
     query = select(InformationItem.id).where(

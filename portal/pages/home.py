@@ -13,13 +13,18 @@ from portal.auth_state import AuthState
 from portal.components.layout import PRODUCT_NAME, empty_state, page_shell
 from portal.formatting import action_label, local_time
 from sharing.audit import list_my_sign_in_activity
+from sharing.config import get_settings
+from sharing.console import list_agreements, list_disclosures, notices_for
+from sharing.db import utcnow
 from sharing.errors import DomainError, SessionExpired
 from sharing.permissions import Actor, Permission
+from sharing.vocabulary import DisclosureStatus
 
 
 class HomeState(AuthState):
     panels: list[dict[str, str]] = []
     activity: list[dict[str, str]] = []
+    attention: list[dict[str, str]] = []
 
     @rx.event
     def load(self) -> Any:
@@ -47,6 +52,7 @@ class HomeState(AuthState):
                 }
                 for e in list_my_sign_in_activity(session=session, actor=actor)
             ]
+            self.attention = _attention(session, actor)
             return actor, panels, activity
 
         try:
@@ -57,6 +63,47 @@ class HomeState(AuthState):
             return self._handle(error)
         self._show(actor)
         return None
+
+
+def _attention(session: Session, actor: Actor) -> list[dict[str, str]]:
+    """What needs this person now, each with the place to act."""
+    items: list[dict[str, str]] = []
+    for notice in notices_for(session=session, actor=actor, limit=5):
+        items.append({"text": notice.message, "href": routes.INFORMATION, "action": "Open information"})
+    if actor.can(Permission.SHARING_CONSOLE_READ):
+        rows = list_disclosures(session=session, actor=actor, limit=200)
+        waiting = [r for r in rows if r.status == DisclosureStatus.AWAITING_APPROVAL]
+        emergencies = [r for r in rows if r.status == DisclosureStatus.EMERGENCY]
+        if waiting:
+            items.append(
+                {
+                    "text": f"{len(waiting)} request(s) to share without consent wait for your approval.",
+                    "href": routes.CONSOLE,
+                    "action": "Open the sharing console",
+                }
+            )
+        if emergencies:
+            items.append(
+                {
+                    "text": f"{len(emergencies)} emergency share(s) need your retrospective review.",
+                    "href": routes.CONSOLE,
+                    "action": "Open the sharing console",
+                }
+            )
+    if actor.can(Permission.SHARING_AGREEMENTS_MANAGE):
+        settings = get_settings()
+        for agreement in list_agreements(
+            session=session, actor=actor, today=utcnow().date(), warning_days=settings.agreement_warning_days
+        ):
+            if agreement.attention:
+                items.append(
+                    {
+                        "text": f"{agreement.reference}: {agreement.attention}.",
+                        "href": routes.AGREEMENTS,
+                        "action": "Open the agreements",
+                    }
+                )
+    return items
 
 
 def _panel_card(panel: dict[str, str]) -> rx.Component:
@@ -93,6 +140,28 @@ def home_page() -> rx.Component:
                 align="center",
             ),
             width="100%",
+        ),
+        rx.cond(
+            HomeState.attention.length() > 0,  # type: ignore[attr-defined]
+            rx.vstack(
+                rx.heading("Needs your attention", size="5", as_="h2"),
+                rx.foreach(
+                    HomeState.attention,
+                    lambda a: rx.callout(
+                        rx.hstack(
+                            rx.text(a["text"]),
+                            rx.link(a["action"], href=a["href"], high_contrast=True, underline="always", weight="bold"),
+                            spacing="3",
+                            wrap="wrap",
+                        ),
+                        icon="bell",
+                        color_scheme="orange",
+                        high_contrast=True,
+                        width="100%",
+                    ),
+                ),
+                width="100%",
+            ),
         ),
         rx.heading("Your panels", size="5", as_="h2"),
         rx.cond(
@@ -137,5 +206,5 @@ def home_page() -> rx.Component:
             size="2",
             color_scheme="gray",
         ),
-        subtitle="Your panels and your account at a glance.",
+        subtitle="What needs you, your panels and your account at a glance.",
     )
