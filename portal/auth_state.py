@@ -35,6 +35,7 @@ class AuthState(rx.State):
     can_use_console: bool = False
     can_read_agreements: bool = False
     can_record_consent: bool = False
+    can_manage_records: bool = False
 
     def _client_ip(self) -> str | None:
         return self.router.session.client_ip or None
@@ -62,6 +63,7 @@ class AuthState(rx.State):
         self.can_use_console = actor.can(Permission.SHARING_CONSOLE_READ)
         self.can_read_agreements = actor.can(Permission.SHARING_AGREEMENTS_READ)
         self.can_record_consent = actor.can(Permission.SHARING_CONSENT_RECORD)
+        self.can_manage_records = actor.can(Permission.SHARING_SAR_MANAGE)
 
     def _forget(self) -> None:
         self.signed_in = False
@@ -69,7 +71,7 @@ class AuthState(rx.State):
         self.role_labels = []
         self.can_admin = self.can_see_panels = self.can_read_audit = False
         self.can_read_items = self.can_share = self.can_use_console = self.can_read_agreements = False
-        self.can_record_consent = False
+        self.can_record_consent = self.can_manage_records = False
 
     def _to_sign_in(self, message: str) -> Any:
         self._forget()

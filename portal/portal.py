@@ -17,6 +17,7 @@ from portal.pages import (  # noqa: F401  (registers the pages)
     information,
     panels,
     people,
+    records,
     share,
     signin,
 )

@@ -10,6 +10,7 @@ INFORMATION = "/sharing/information"
 ITEM = "/sharing/information/[item_id]"
 SHARE = "/sharing/share"
 PEOPLE = "/sharing/people"
+RECORDS = "/sharing/records"
 CONSOLE = "/sharing/console"
 AGREEMENTS = "/sharing/agreements"
 

@@ -23,6 +23,7 @@ def navigation() -> rx.Component:
             rx.cond(AuthState.can_record_consent, _nav_link("People", routes.PEOPLE)),
             rx.cond(AuthState.can_share, _nav_link("Share", routes.SHARE)),
             rx.cond(AuthState.can_use_console, _nav_link("Sharing console", routes.CONSOLE)),
+            rx.cond(AuthState.can_manage_records, _nav_link("Requests and retention", routes.RECORDS)),
             rx.cond(AuthState.can_read_agreements, _nav_link("Agreements", routes.AGREEMENTS)),
             rx.cond(AuthState.can_read_audit, _nav_link("Audit trail", routes.AUDIT)),
             rx.cond(

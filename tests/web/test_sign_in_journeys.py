@@ -16,8 +16,8 @@ from tests.web.conftest import axe_violations, screenshot, sign_in, wait_for_my_
 pytestmark = pytest.mark.browser
 
 NAV = [
-    "My work", "Panels", "Information", "People", "Share", "Sharing console", "Agreements",
-    "Audit trail", "Organisations", "Accounts",
+    "My work", "Panels", "Information", "People", "Share", "Sharing console", "Requests and retention",
+    "Agreements", "Audit trail", "Organisations", "Accounts",
 ]  # fmt: skip
 
 
@@ -77,7 +77,8 @@ def test_administrator_and_information_sharing_officer_navigation(page: Page) ->
     wait_for_my_work(page)
     expect(page.locator("#my-roles")).to_contain_text("Information-sharing officer")
     assert nav_items(page) == [
-        "My work", "Panels", "Information", "People", "Share", "Sharing console", "Agreements", "Audit trail",
+        "My work", "Panels", "Information", "People", "Share", "Sharing console", "Requests and retention",
+        "Agreements", "Audit trail",
     ]  # fmt: skip
     page.get_by_role("link", name="Audit trail").click()
     expect(page.get_by_text("The trail is complete and unaltered")).to_be_visible()

@@ -1,0 +1,41 @@
+"""A subject access request: logged with its deadline, and the export downloaded."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.web.conftest import axe_violations, sign_in, wait_for_my_work
+
+pytestmark = pytest.mark.browser
+
+
+def test_log_a_subject_access_request_and_download_the_export(page: Page) -> None:
+    sign_in(page, "iso@eastbrook.demo")
+    wait_for_my_work(page)
+    nav = page.get_by_role("navigation", name="Main")
+    nav.get_by_role("link", name="Requests and retention", exact=True).click()
+    expect(page.get_by_role("heading", name="Requests and retention", level=1)).to_be_visible()
+    assert axe_violations(page) == []
+
+    page.get_by_role("button", name="Log request").click()
+    expect(page.get_by_text("Choose whose request this is.")).to_be_visible()
+    page.get_by_label("Whose request").select_option(label="Jamie Carter (Eastbrook City Council ASB Team)")
+    page.get_by_label("Received on").fill("2026-11-02")
+    page.get_by_role("button", name="Log request").click()
+    row = page.get_by_role("row").filter(has_text="Jamie Carter").filter(has_text="2 Nov 2026")
+    expect(row.first).to_contain_text("2 Dec 2026")  # one calendar month after receipt
+
+    with page.expect_download() as download_info:
+        row.first.get_by_role("button", name="Download export for Jamie Carter").click()
+    path = download_info.value.path()
+    with zipfile.ZipFile(path) as archive:
+        names = sorted(archive.namelist())
+        assert any(n.endswith(".pdf") for n in names)
+        data = json.loads(archive.read(next(n for n in names if n.endswith(".json"))))
+        assert archive.read(next(n for n in names if n.endswith(".pdf"))).startswith(b"%PDF")
+    text = json.dumps(data)
+    assert "Jamie" in text and "Eastshire Police" in text  # what is held, and who it was shared with
