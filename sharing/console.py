@@ -268,3 +268,8 @@ def list_partner_organisations(*, session: Session, actor: Actor) -> list[tuple[
     require(actor, Permission.SHARING_DISCLOSURES_REQUEST, subject_type="organisation")
     orgs = session.exec(select(Organisation).where(col(Organisation.active).is_(True)).order_by(col(Organisation.name)))
     return [(o.id, o.name) for o in orgs if o.id is not None and o.id != actor.organisation_id]
+
+
+def list_organisation_names(*, session: Session) -> list[tuple[int, str]]:
+    """(id, name) of every organisation (not personal data), for filters."""
+    return [(o.id, o.name) for o in session.exec(select(Organisation).order_by(col(Organisation.name))) if o.id]

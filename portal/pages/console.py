@@ -19,6 +19,7 @@ from sharing.console import (
     access_log_for_person,
     disclosures_csv,
     list_disclosures,
+    list_organisation_names,
     list_people_for_console,
 )
 from sharing.disclosures import decide_disclosure, review_emergency_disclosure
@@ -56,6 +57,9 @@ class ConsoleState(AuthState):
     access_rows: list[dict[str, str]] = []
     filter_status: str = ""
     filter_basis: str = ""
+    filter_organisation: str = ""
+    filter_person: str = ""
+    organisations: list[dict[str, str]] = []
     access_person: str = ""
     decision_open: bool = False
     decision_id: int = 0
@@ -66,10 +70,9 @@ class ConsoleState(AuthState):
         everything = list_disclosures(session=session, actor=actor)
         self.awaiting = [_row(r) for r in everything if r.status == DisclosureStatus.AWAITING_APPROVAL]
         self.emergencies = [_row(r) for r in everything if r.status == DisclosureStatus.EMERGENCY]
-        filtered = list_disclosures(
-            session=session, actor=actor, filters=DisclosureFilter(status=self.filter_status, basis=self.filter_basis)
-        )
+        filtered = list_disclosures(session=session, actor=actor, filters=self._filters())
         self.disclosures = [_row(r) for r in filtered]
+        self.organisations = [{"value": str(i), "label": name} for i, name in list_organisation_names(session=session)]
         self.people = [
             {"value": str(i), "label": f"{name} ({controller})"}
             for i, name, controller in list_people_for_console(session=session, actor=actor)
@@ -91,6 +94,14 @@ class ConsoleState(AuthState):
         else:
             self.access_rows = []
         return actor
+
+    def _filters(self) -> DisclosureFilter:
+        return DisclosureFilter(
+            status=self.filter_status,
+            basis=self.filter_basis,
+            organisation_id=int(self.filter_organisation) if self.filter_organisation.isdigit() else None,
+            person_id=int(self.filter_person) if self.filter_person.isdigit() else None,
+        )
 
     def _refresh(self) -> Any:
         try:
@@ -117,13 +128,23 @@ class ConsoleState(AuthState):
         return self._refresh()
 
     @rx.event
+    def set_filter_organisation(self, value: str) -> Any:
+        self.filter_organisation = value
+        return self._refresh()
+
+    @rx.event
+    def set_filter_person(self, value: str) -> Any:
+        self.filter_person = value
+        return self._refresh()
+
+    @rx.event
     def show_access_log(self, value: str) -> Any:
         self.access_person = value
         return self._refresh()
 
     @rx.event
     def export_csv(self) -> Any:
-        filters = DisclosureFilter(status=self.filter_status, basis=self.filter_basis)
+        filters = self._filters()
         try:
             text = self._run(
                 lambda session, actor: disclosures_csv(list_disclosures(session=session, actor=actor, filters=filters))
@@ -274,6 +295,22 @@ def _decision_dialog() -> rx.Component:
     )
 
 
+def _dynamic_select(label: str, field_id: str, options: Any, value: Any, on_change: Any) -> rx.Component:
+    return rx.hstack(
+        rx.el.label(label, html_for=field_id, class_name="field-label"),
+        rx.el.select(
+            rx.el.option("Any", value=""),
+            rx.foreach(options, lambda o: rx.el.option(o["label"], value=o["value"])),
+            id=field_id,
+            value=value,
+            on_change=on_change,
+            class_name="field-input",
+        ),
+        align="center",
+        spacing="2",
+    )
+
+
 def _select(label: str, field_id: str, options: list[tuple[str, str]], value: Any, on_change: Any) -> rx.Component:
     return rx.hstack(
         rx.el.label(label, html_for=field_id, class_name="field-label"),
@@ -312,6 +349,20 @@ def console_page() -> rx.Component:
                 "Status", "filter-status", STATUS_OPTIONS, ConsoleState.filter_status, ConsoleState.set_filter_status
             ),
             _select("Basis", "filter-basis", BASIS_OPTIONS, ConsoleState.filter_basis, ConsoleState.set_filter_basis),
+            _dynamic_select(
+                "Organisation",
+                "filter-organisation",
+                ConsoleState.organisations,
+                ConsoleState.filter_organisation,
+                ConsoleState.set_filter_organisation,
+            ),
+            _dynamic_select(
+                "About",
+                "filter-person",
+                ConsoleState.people,
+                ConsoleState.filter_person,
+                ConsoleState.set_filter_person,
+            ),
             rx.button("Download CSV", variant="soft", on_click=ConsoleState.export_csv),
             spacing="4",
             wrap="wrap",
