@@ -32,12 +32,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-_TMP = Path(tempfile.mkdtemp(prefix="portal-bench-"))
-# The portal's settings are read on import; keep them away from any real data folder.
-os.environ.setdefault("PORTAL_DATA_DIR", str(_TMP / "data"))
-os.environ.setdefault("PORTAL_SECRET_KEY", "benchmark-only-" + "x" * 40)
+sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 
 from sqlalchemy import inspect, text  # noqa: E402
 from sqlalchemy.engine import Engine, make_url  # noqa: E402
@@ -240,7 +235,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temporary SQLite file and say where it is")
     args = parser.parse_args(argv)
 
-    url = args.database_url or f"sqlite:///{(_TMP / 'bench.db').as_posix()}"
+    tmp = Path(tempfile.mkdtemp(prefix="portal-bench-audit-"))
+    # Should anything read the portal's settings, keep it away from any real data folder.
+    os.environ.setdefault("PORTAL_DATA_DIR", str(tmp / "data"))
+    os.environ.setdefault("PORTAL_SECRET_KEY", "benchmark-only-" + "x" * 40)
+    url = args.database_url or f"sqlite:///{(tmp / 'bench.db').as_posix()}"
     try:
         prepare_database(url, args.reset)
         upgrade_to_head(url)
@@ -250,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         engine.dispose()
     finally:
         if not args.keep:
-            shutil.rmtree(_TMP, ignore_errors=True)
+            shutil.rmtree(tmp, ignore_errors=True)
 
     if not report.ok or report.checked != args.events:
         print(f"bench: verification failed: {report}", file=sys.stderr)

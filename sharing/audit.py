@@ -257,12 +257,11 @@ def _stored_time_text(dialect_name: str) -> ColumnElement[Any]:
 
 def _stored_hash_matches(connection: Connection, event_id: int, stored_hash: str) -> bool:
     """The slow, exact check of one row: its values read with the model's own column types."""
-    typed = connection.execute(sa_select(*_typed_chain_columns()).where(col(AuditEvent.id) == event_id)).first()
-    if typed is None:
-        return False
+    query = sa_select(*_typed_chain_columns()).where(col(AuditEvent.id) == event_id)
     try:
-        return hashlib.sha256(canonical_form(*typed)).hexdigest() == stored_hash
-    except (TypeError, ValueError, AttributeError):  # a value no writer of ours could have stored
+        typed = connection.execute(query).first()
+        return typed is not None and hashlib.sha256(canonical_form(*typed)).hexdigest() == stored_hash
+    except (TypeError, ValueError, AttributeError):  # a stored value none of our writers could have made
         return False
 
 
@@ -289,10 +288,12 @@ def _typed_chain_columns() -> list[Any]:
 def _chain_rows(connection: Connection, from_id: int | None) -> Generator[Sequence[Any], None, None]:
     """The stored values ``verify_chain`` needs, as plain tuples in id order (from ``from_id`` on).
 
-    PostgreSQL (psycopg) streams them: the server keeps sending rows while they are checked,
-    instead of waiting for each batch to be asked for.  Close the iterator before using the
-    connection again; closing reads the rest of the stream rather than cancelling the query,
-    which would abort the caller's transaction.  Elsewhere SQLAlchemy fetches them in batches.
+    Read straight from the driver's cursor, in the session's connection and transaction: the
+    columns need no conversion, and a million rows through SQLAlchemy's result objects cost
+    seconds.  PostgreSQL (psycopg) streams them: the server keeps sending rows while they are
+    checked, instead of waiting for each batch to be asked for.  Close the iterator before
+    using the connection again; closing reads the rest of the stream rather than cancelling
+    the query, which would abort the caller's transaction.
     """
     query = sa_select(
         col(AuditEvent.id),
@@ -313,27 +314,37 @@ def _chain_rows(connection: Connection, from_id: int | None) -> Generator[Sequen
     if from_id is not None:
         query = query.where(col(AuditEvent.id) >= from_id)
 
-    if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
-        from psycopg import pq
+    driver = (connection.dialect.name, connection.dialect.driver)
+    if driver not in {("postgresql", "psycopg"), ("sqlite", "pysqlite")}:
+        with connection.execute(query.execution_options(yield_per=_VERIFY_BATCH)) as result:
+            for rows in result.partitions():
+                yield from rows
+        return
 
-        compiled = query.compile(dialect=connection.dialect)
-        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        # Chunks of rows need libpq 17 (psycopg's binary package brings its own); else row by row.
-        size = _VERIFY_BATCH if pq.version() >= 170000 else 1
-        stream = cursor.stream(str(compiled), compiled.params, size=size)
+    # Only constants and an id are bound: render them into the statement.
+    sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    if driver[0] == "sqlite":
         try:
-            # Not ``yield from``: closing this generator would then close the stream, cancelling it.
-            for row in stream:  # noqa: UP028
-                yield row
+            cursor.execute(sql)
+            yield from cursor
         finally:
-            for _ in stream:
-                pass
             cursor.close()
         return
 
-    with connection.execute(query.execution_options(yield_per=_VERIFY_BATCH)) as result:
-        for rows in result.partitions():
-            yield from rows
+    from psycopg import pq
+
+    # Chunks of rows need libpq 17 (psycopg's binary package brings its own); else row by row.
+    size = _VERIFY_BATCH if pq.version() >= 170000 else 1
+    stream = cursor.stream(sql, size=size)
+    try:
+        # Not ``yield from``: closing this generator would then close the stream, cancelling it.
+        for row in stream:  # noqa: UP028
+            yield row
+    finally:
+        for _ in stream:
+            pass
+        cursor.close()
 
 
 def verify_chain(session: Session) -> ChainReport:

@@ -456,6 +456,26 @@ def test_an_equivalent_spelling_of_a_stored_time_is_checked_the_slow_way(
     assert slow_checks == [ids[1]]
 
 
+@pytest.mark.skipif(ON_POSTGRESQL, reason="PostgreSQL refuses such values in typed columns")
+@pytest.mark.parametrize(
+    "edit",
+    [
+        "occurred_at = 'not a time'",
+        "occurred_at = '2026-99-99 99:99:99.999999'",
+        "detail = 'not json'",
+        "actor_user_id = 'seven'",
+        "actor_user_id = 7.5",
+    ],
+)
+def test_a_value_no_writer_could_have_stored_is_reported_not_raised(
+    tamper_db: Engine, slow_checks: list[int], edit: str
+) -> None:
+    ids = write_events(tamper_db, 4)
+    tamper(tamper_db, f"UPDATE audit_event SET {edit} WHERE id = :id", id=ids[2])
+    assert verify(tamper_db) == ChainReport(False, 2, ids[2], "this row was changed after it was written")
+    assert slow_checks == [ids[2]]
+
+
 @pytest.mark.skipif(not ON_POSTGRESQL, reason="only PostgreSQL sessions have a time zone")
 def test_a_session_time_zone_other_than_utc_does_not_matter(
     tamper_db: Engine, tamper_url: str, slow_checks: list[int]

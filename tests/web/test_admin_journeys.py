@@ -67,7 +67,7 @@ def test_add_deactivate_and_reset_a_person(page: Page, browser: object) -> None:
 
     page.get_by_label("Email").fill(email)
     page.get_by_label("First password").fill("a sensible long password")
-    page.get_by_label("Lead officer").check()
+    page.get_by_role("checkbox", name="Lead officer", exact=True).check()
     page.get_by_role("button", name="Add person").click()
     row = page.get_by_role("row").filter(has_text=email)
     expect(row).to_contain_text("Eastbrook City Homes")
