@@ -175,7 +175,8 @@ def record_event(
         subject_type=subject_type,
         subject_id=None if subject_id is None else str(subject_id),
         reason=reason,
-        detail=detail or {},
+        # Stored as JSON, so hash what will be read back (string keys, JSON types).
+        detail=json.loads(json.dumps(detail or {}, default=str)),
         ip_address=ip_address or (actor.ip_address if actor else None),
         prev_hash=head.last_hash,
         hash="",

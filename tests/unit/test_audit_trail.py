@@ -315,3 +315,16 @@ def test_the_chain_continues_after_more_events(scratch: Engine) -> None:
     report = _verify(scratch)
     assert report.ok
     assert report.checked == 7
+
+
+def test_detail_with_non_string_keys_still_verifies(engine: Engine) -> None:
+    """JSON turns keys into strings; the hash must be of what is stored, or the chain breaks."""
+    from sharing.audit import AuditAction, Outcome, record_event, verify_chain
+
+    with transaction(engine) as session:
+        record_event(
+            session, action=AuditAction.DEMO_SEEDED, outcome=Outcome.SUCCESS, detail={2: "two", 10: "ten", "n": 1.5}
+        )
+    with transaction(engine) as session:
+        report = verify_chain(session)
+    assert report.ok, report
