@@ -372,7 +372,8 @@ def last_access_log_id(engine: Engine) -> int:
         return session.exec(select(func.max(col(AccessLog.id)))).one() or 0
 
 
-def load_disclosure(engine: Engine, disclosure_id: int) -> Disclosure:
+def load_disclosure(engine: Engine, disclosure_id: int | None) -> Disclosure:
+    assert disclosure_id is not None
     with Session(engine) as session:
         row = session.get(Disclosure, disclosure_id)
         assert row is not None
