@@ -27,7 +27,7 @@ from sharing.models import (
     SharingAgreement,
 )
 from sharing.permissions import Actor, Permission
-from sharing.rules import OrgRef, add_working_days, agreement_gap, consent_gap
+from sharing.rules import OrgRef, add_working_days, agreement_gap, agreement_is_in_force, consent_gap
 from sharing.vocabulary import (
     PERSON_FIELD_CATEGORIES,
     DataCategory,
@@ -346,6 +346,12 @@ def decide_disclosure(
         raise InvalidInput({"disclosure": "This disclosure is not waiting for approval."})
     if not approve and not note.strip():
         raise InvalidInput({"note": "Say why you are not approving it; the requester will see this."})
+    if approve:
+        agreement = session.get(SharingAgreement, disclosure.agreement_id) if disclosure.agreement_id else None
+        if agreement is None or not agreement_is_in_force(agreement, utcnow().date()):
+            raise InvalidInput(
+                {"disclosure": "The agreement this share rests on is no longer active, so it cannot be approved."}
+            )
     disclosure.status = DisclosureStatus.ACTIVE if approve else DisclosureStatus.REJECTED
     disclosure.decided_by_user_id = actor.user_id
     disclosure.decided_at = utcnow()

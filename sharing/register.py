@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from sqlmodel import Session, col, select
 
-from sharing.access import require
+from sharing.access import denied, require
 from sharing.audit import AuditAction, Outcome, record_event
 from sharing.db import utcnow
 from sharing.errors import InvalidInput, NotFound, PermissionDenied
@@ -314,11 +314,25 @@ def store_document(
     return document
 
 
+def _require_controller(session: Session, actor: Actor, person_id: int) -> None:
+    """Consent is recorded and withdrawn by the organisation that holds the person's record."""
+    person = session.get(Person, person_id)
+    if person is not None and person.controller_organisation_id != actor.organisation_id:
+        raise denied(
+            actor,
+            "Only the organisation that holds this person's record can record or withdraw their consent.",
+            reason="not the controller of the person's record",
+            subject_type="person",
+            subject_id=person_id,
+        )
+
+
 def record_consent(
     *, session: Session, actor: Actor, data: ConsentInput, form: StoredDocument | None = None
 ) -> ConsentRecord:
     """Record what a person (or their representative) agreed to be shared, with whom and why."""
     require(actor, Permission.SHARING_CONSENT_RECORD, subject_type="person", subject_id=data.person_id)
+    _require_controller(session, actor, data.person_id)
     errors: dict[str, str] = {}
     if session.get(Person, data.person_id) is None:
         errors["person_id"] = "Choose a person who is on record."
@@ -369,6 +383,7 @@ def withdraw_consent(*, session: Session, actor: Actor, consent_id: int, withdra
     if consent is None:
         raise NotFound("That consent record no longer exists.")
     require(actor, Permission.SHARING_CONSENT_RECORD, subject_type="person", subject_id=consent.person_id)
+    _require_controller(session, actor, consent.person_id)
     if consent.withdrawn_on is not None:
         raise InvalidInput({"consent": "This consent has already been withdrawn."})
     if not how.strip():

@@ -515,3 +515,27 @@ def test_asking_for_the_same_item_twice_is_refused_and_recorded_once(engine: Eng
     refusal = refuse(engine, p.council.officer, [p.note, p.note], p.police.org, basis=S115)
     assert refusal.message == f"There is no active information sharing agreement {between(p)}."
     assert refusal.item_ids == [p.note]
+
+
+def test_a_request_cannot_be_approved_once_its_agreement_is_suspended(
+    engine: Engine, agreed: Partnership, pending: int
+) -> None:
+    p = agreed
+    agreement_id = load_disclosure(engine, pending).agreement_id
+    assert agreement_id is not None
+    set_status(engine, p.council.iso, agreement_id, AgreementStatus.SUSPENDED)
+    with pytest.raises(InvalidInput) as caught:
+        _decide(engine, p.police.iso, pending, True, "Looks fine.")
+    assert "no longer active" in caught.value.field_errors["disclosure"]
+    assert load_disclosure(engine, pending).status == DisclosureStatus.AWAITING_APPROVAL
+
+
+def test_only_the_organisation_holding_the_record_records_consent(engine: Engine, agreed: Partnership) -> None:
+    p = agreed
+    since = last_audit_id(engine)
+    with pytest.raises(PermissionDenied) as caught:
+        make_consent(engine, p.police.officer, p.person.id, organisations=[p.police.org])
+    assert "holds this person's record" in caught.value.message
+    denials = audit_events(engine, action=AuditAction.PERMISSION_DENIED, actor_user_id=p.police.officer.user_id,
+                           since=since)  # fmt: skip
+    assert [d.reason for d in denials] == ["not the controller of the person's record"]
