@@ -16,8 +16,8 @@ from sharing.console import list_people_for_console
 from sharing.db import utcnow
 from sharing.errors import DomainError, InvalidInput, SessionExpired
 from sharing.permissions import Actor
-from sharing.retention import dispose_of_record, list_retention_rules, records_past_retention
-from sharing.sar import build_sar_export, complete_sar, list_sars, log_sar
+from sharing.retention import dispose_of_record, list_retention_rules, records_past_retention, set_retention_period
+from sharing.sar import build_sar_export, complete_sar, extend_sar, list_sars, log_sar
 
 
 def _date(raw: object) -> date | None:
@@ -33,6 +33,9 @@ class RecordsState(AuthState):
     sar_errors: dict[str, str] = {}
     rules: list[dict[str, str]] = []
     due: list[dict[str, str]] = []
+    extend_open: bool = False
+    extend_id: int = 0
+    extend_error: str = ""
 
     def _reload(self, session: Session, actor: Actor) -> Actor:
         today = utcnow().date()
@@ -56,7 +59,7 @@ class RecordsState(AuthState):
             for r in list_sars(session=session, actor=actor, today=today)
         ]
         self.rules = [
-            {"category": r.label, "years": str(r.years_after_closure)}
+            {"category": r.category, "label": r.label[:1].upper() + r.label[1:], "years": str(r.years_after_closure)}
             for r in list_retention_rules(session=session, actor=actor)
         ]
         self.due = [
@@ -131,6 +134,64 @@ class RecordsState(AuthState):
         except DomainError as error:
             return self._handle(error)
         return rx.toast.success("Request marked as answered.")
+
+    @rx.event
+    def open_extend(self, sar_id: str) -> None:
+        self.extend_id = int(sar_id)
+        self.extend_error = ""
+        self.extend_open = True
+
+    @rx.event
+    def set_extend_open(self, value: bool) -> None:
+        self.extend_open = value
+
+    @rx.event
+    def save_extension(self, form_data: dict[str, Any]) -> Any:
+        months = str(form_data.get("months", ""))
+        reason = str(form_data.get("reason", ""))
+        sar_id = self.extend_id
+
+        def _act(session: Session, actor: Actor) -> None:
+            extend_sar(
+                session=session,
+                actor=actor,
+                sar_id=sar_id,
+                months=int(months) if months.isdigit() else 0,
+                reason=reason,
+                today=utcnow().date(),
+            )
+            self._reload(session, actor)
+
+        try:
+            self._run(_act)
+        except InvalidInput as error:
+            self.extend_error = " ".join(error.field_errors.values()) or error.message
+            return None
+        except DomainError as error:
+            return self._handle(error)
+        self.extend_open = False
+        return rx.toast.success("Deadline extended; the reason is on record.")
+
+    @rx.event
+    def save_rules(self, form_data: dict[str, Any]) -> Any:
+        wanted = {k.removeprefix("years_"): str(v) for k, v in form_data.items() if k.startswith("years_")}
+        current = {r["category"]: r["years"] for r in self.rules}
+        changed = {c: y for c, y in wanted.items() if current.get(c) != y}
+
+        def _act(session: Session, actor: Actor) -> None:
+            for category, years in changed.items():
+                set_retention_period(
+                    session=session, actor=actor, category=category, years=int(years) if years.isdigit() else 0
+                )
+            self._reload(session, actor)
+
+        try:
+            self._run(_act)
+        except InvalidInput as error:
+            return rx.toast.error(" ".join(error.field_errors.values()) or error.message)
+        except DomainError as error:
+            return self._handle(error)
+        return rx.toast.success("Retention period saved.")
 
     @rx.event
     def export(self, person_id: str) -> Any:
@@ -225,6 +286,16 @@ def records_page() -> rx.Component:
                                             aria_label="Mark answered request " + r["id"],
                                         ),
                                     ),
+                                    rx.cond(
+                                        r["open"] == "yes",
+                                        rx.button(
+                                            "Extend",
+                                            size="1",
+                                            variant="soft",
+                                            on_click=RecordsState.open_extend(r["id"]),
+                                            aria_label="Extend request " + r["id"],
+                                        ),
+                                    ),
                                 )
                             ),
                         ),
@@ -236,11 +307,39 @@ def records_page() -> rx.Component:
             empty_state("No subject access requests are open."),
         ),
         rx.heading("Records past their retention period", size="5", as_="h2"),
-        rx.text(
-            "Retention: ",
-            rx.foreach(RecordsState.rules, lambda r: rx.text.span(r["category"], " ", r["years"], " years · ")),
-            "after the case closes.",
-            size="2",
+        rx.heading("Retention periods after a case closes", size="4", as_="h3"),
+        rx.form(
+            rx.vstack(
+                rx.grid(
+                    rx.foreach(
+                        RecordsState.rules,
+                        lambda r: rx.hstack(
+                            rx.el.label(r["label"], html_for="years-" + r["category"], class_name="field-label"),
+                            rx.el.input(
+                                id="years-" + r["category"],
+                                name="years_" + r["category"],
+                                type="number",
+                                min=1,
+                                max=100,
+                                default_value=r["years"],
+                                class_name="field-input",
+                                style={"width": "6em"},
+                            ),
+                            rx.text("years", size="2"),
+                            align="center",
+                            spacing="2",
+                        ),
+                    ),
+                    columns=rx.breakpoints(initial="1", md="3"),
+                    spacing="3",
+                    width="100%",
+                ),
+                rx.button("Save retention periods", type="submit", variant="soft"),
+                align="start",
+                width="100%",
+            ),
+            on_submit=RecordsState.save_rules,
+            no_validate=True,
         ),
         rx.cond(
             RecordsState.due.length() > 0,  # type: ignore[attr-defined]
@@ -289,6 +388,36 @@ def records_page() -> rx.Component:
                 width="100%",
             ),
             empty_state("No records are past their retention period."),
+        ),
+        rx.dialog.root(
+            rx.dialog.content(
+                rx.dialog.title("Extend the deadline of request ", RecordsState.extend_id),
+                rx.dialog.description(
+                    "Allowed within the first month when the request is complex; tell the person why.", size="2"
+                ),
+                rx.form(
+                    rx.vstack(
+                        text_input("Extra months", "months", type="number"),
+                        rx.el.label("Reason", html_for="extend-reason", class_name="field-label"),
+                        rx.el.textarea(id="extend-reason", name="reason", rows=3, class_name="field-input"),
+                        rx.cond(
+                            RecordsState.extend_error != "",
+                            rx.text(RecordsState.extend_error, color_scheme="red", size="2", role="alert"),
+                        ),
+                        rx.hstack(
+                            rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
+                            rx.button("Extend", type="submit"),
+                            justify="end",
+                            width="100%",
+                        ),
+                        width="100%",
+                    ),
+                    on_submit=RecordsState.save_extension,
+                    no_validate=True,
+                ),
+            ),
+            open=RecordsState.extend_open,
+            on_open_change=RecordsState.set_extend_open,
         ),
         subtitle="People's right to see what is held about them, and keeping records no longer than needed.",
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 
 import pytest
@@ -39,3 +40,34 @@ def test_log_a_subject_access_request_and_download_the_export(page: Page) -> Non
         assert archive.read(next(n for n in names if n.endswith(".pdf"))).startswith(b"%PDF")
     text = json.dumps(data)
     assert "Jamie" in text and "Eastshire Police" in text  # what is held, and who it was shared with
+
+
+def test_extend_a_request_and_change_a_retention_period(page: Page) -> None:
+    from datetime import date
+
+    from dateutil.relativedelta import relativedelta
+
+    today = date.today()
+    sign_in(page, "iso@eastbrook.demo")
+    wait_for_my_work(page)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Requests and retention").click()
+    page.get_by_label("Whose request").select_option(label="Terry Vance (Eastbrook City Council ASB Team)")
+    page.get_by_label("Received on").fill(today.isoformat())
+    page.get_by_role("button", name="Log request").click()
+    row = page.get_by_role("row").filter(has_text="Terry Vance").first
+    expect(row).to_contain_text(f"{today + relativedelta(months=1):%-d %b %Y}")
+
+    row.get_by_role("button", name=re.compile("Extend request")).click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Extra months").fill("2")
+    dialog.get_by_role("button", name="Extend").click()
+    expect(dialog.get_by_role("alert")).to_be_visible()  # a reason is required
+    dialog.get_by_label("Reason").fill("Records held across three teams; the request is complex.")
+    dialog.get_by_role("button", name="Extend").click()
+    expect(row).to_contain_text(f"{today + relativedelta(months=3):%-d %b %Y}")
+
+    page.get_by_label("Health", exact=True).fill("8")
+    page.get_by_role("button", name="Save retention periods").click()
+    expect(page.get_by_text("Retention period saved.")).to_be_visible()
+    page.reload()
+    expect(page.get_by_label("Health", exact=True)).to_have_value("8")
