@@ -9,6 +9,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -131,17 +132,22 @@ def list_disclosures(
     ]
 
 
-def disclosures_csv(rows: Sequence[DisclosureRow]) -> str:
-    """Any console view as CSV (ISO export)."""
+def rows_csv(rows: Sequence[Any], fields: Sequence[str]) -> str:
+    """Any console view (rows of a dataclass) as CSV, for the information-sharing officer."""
     buffer = io.StringIO()
-    fields = [f for f in DisclosureRow.__dataclass_fields__ if f != "status"]
-    writer = csv.DictWriter(buffer, fieldnames=fields)
+    writer = csv.DictWriter(buffer, fieldnames=list(fields), extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        data = asdict(row)
-        data.pop("status")
-        writer.writerow({k: ("" if v is None else v) for k, v in data.items()})
+        writer.writerow({k: ("" if v is None else v) for k, v in asdict(row).items()})
     return buffer.getvalue()
+
+
+def disclosures_csv(rows: Sequence[DisclosureRow]) -> str:
+    return rows_csv(rows, [f for f in DisclosureRow.__dataclass_fields__ if f != "status"])
+
+
+def access_log_csv(rows: Sequence[AccessRow]) -> str:
+    return rows_csv(rows, list(AccessRow.__dataclass_fields__))
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from sharing.console import (
     STATUS_LABELS,
     DisclosureFilter,
     DisclosureRow,
+    access_log_csv,
     access_log_for_person,
     disclosures_csv,
     list_disclosures,
@@ -152,6 +153,21 @@ class ConsoleState(AuthState):
         except DomainError as error:
             return self._handle(error)
         return rx.download(data=text, filename="disclosures.csv")
+
+    @rx.event
+    def export_access_csv(self) -> Any:
+        if not self.access_person.isdigit():
+            return rx.toast.error("Choose a person first.")
+        person_id = int(self.access_person)
+        try:
+            text = self._run(
+                lambda session, actor: access_log_csv(
+                    access_log_for_person(session=session, actor=actor, person_id=person_id)
+                )
+            )
+        except DomainError as error:
+            return self._handle(error)
+        return rx.download(data=text, filename=f"access-log-person-{person_id}.csv")
 
     @rx.event
     def approve(self, disclosure_id: str) -> Any:
@@ -383,6 +399,12 @@ def console_page() -> rx.Component:
                 value=ConsoleState.access_person,
                 on_change=ConsoleState.show_access_log,
                 class_name="field-input",
+            ),
+            rx.button(
+                "Download CSV",
+                variant="soft",
+                on_click=ConsoleState.export_access_csv,
+                aria_label="Download the access log as CSV",
             ),
             align="center",
             spacing="2",
