@@ -165,6 +165,17 @@ def cmd_sar_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_flag_expired_consent(_args: argparse.Namespace) -> int:
+    from sharing.db import transaction, utcnow
+    from sharing.permissions import SYSTEM_ACTOR
+    from sharing.register import flag_expired_consent
+
+    with transaction() as session:
+        flagged = flag_expired_consent(session=session, actor=SYSTEM_ACTOR, today=utcnow().date())
+    print(f"{len(flagged)} disclosure(s) resting on expired consent flagged for review.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="portal-admin", description="Administer the ASB Panel Portal.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -211,6 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("person_id", type=int, metavar="PERSON_ID")
     p.add_argument("--output", help="where to write the ZIP (default ./subject-access-<id>.zip)")
     p.set_defaults(func=cmd_sar_export)
+    p = sub.add_parser("flag-expired-consent", help="flag disclosures resting on expired consent and tell recipients")
+    p.set_defaults(func=cmd_flag_expired_consent)
     return parser
 
 

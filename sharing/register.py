@@ -399,10 +399,16 @@ def withdraw_consent(*, session: Session, actor: Actor, consent_id: int, withdra
         session, action=AuditAction.CONSENT_WITHDRAWN, outcome=Outcome.SUCCESS, actor=actor,
         subject_type="person", subject_id=consent.person_id, detail={"consent_id": consent_id},
     )  # fmt: skip
+    return _flag_resting_disclosures(session, actor, [consent_id], "has been withdrawn")
+
+
+def _flag_resting_disclosures(session: Session, actor: Actor, consent_ids: list[int], what: str) -> list[int]:
+    """Stop the live disclosures that rested on these consents, flag them for review and tell
+    their recipients in the portal."""
     flagged: list[int] = []
     resting = session.exec(
         select(Disclosure).where(
-            Disclosure.consent_id == consent_id,
+            col(Disclosure.consent_id).in_(consent_ids),
             col(Disclosure.status).in_([DisclosureStatus.ACTIVE, DisclosureStatus.EMERGENCY]),
         )
     ).all()
@@ -415,7 +421,7 @@ def withdraw_consent(*, session: Session, actor: Actor, consent_id: int, withdra
                 organisation_id=disclosure.recipient_organisation_id,
                 disclosure_id=disclosure.id,
                 message=(
-                    f"Consent behind disclosure {disclosure.id} ({disclosure.what_was_shared}) has been withdrawn. "
+                    f"Consent behind disclosure {disclosure.id} ({disclosure.what_was_shared}) {what}. "
                     "You can no longer see that information; do not use copies you hold until the sharing "
                     "officer has reviewed it."
                 ),
@@ -423,10 +429,27 @@ def withdraw_consent(*, session: Session, actor: Actor, consent_id: int, withdra
         )
         record_event(
             session, action=AuditAction.DISCLOSURE_CONSENT_WITHDRAWN, outcome=Outcome.SUCCESS, actor=actor,
-            subject_type="disclosure", subject_id=disclosure.id,
+            subject_type="disclosure", subject_id=disclosure.id, reason=f"consent {what}",
         )  # fmt: skip
         flagged.append(disclosure.id)
     return flagged
+
+
+def flag_expired_consent(*, session: Session, actor: Actor, today: date) -> list[int]:
+    """Treat disclosures resting on consent that has run out like withdrawn ones: flagged for
+    review, recipients told.  (Reads stop at expiry anyway; this makes it visible.)  Run by the
+    sharing console on load and by ``portal-admin flag-expired-consent``; idempotent."""
+    require(actor, Permission.SHARING_CONSOLE_READ, subject_type="consent_record")
+    expired = [
+        c.id
+        for c in session.exec(
+            select(ConsentRecord).where(
+                col(ConsentRecord.expires_on).is_not(None), col(ConsentRecord.expires_on) < today
+            )
+        )
+        if c.id is not None
+    ]
+    return _flag_resting_disclosures(session, actor, expired, "has expired") if expired else []
 
 
 def organisation_of(session: Session, organisation_id: int) -> Organisation:

@@ -23,9 +23,11 @@ from sharing.console import (
     list_organisation_names,
     list_people_for_console,
 )
+from sharing.db import utcnow
 from sharing.disclosures import decide_disclosure, review_emergency_disclosure
 from sharing.errors import DomainError, InvalidInput, SessionExpired
 from sharing.permissions import Actor
+from sharing.register import flag_expired_consent
 from sharing.vocabulary import BASIS_LABELS, DisclosureStatus
 
 STATUS_OPTIONS = [(str(s), label) for s, label in STATUS_LABELS.items()]
@@ -68,6 +70,7 @@ class ConsoleState(AuthState):
     decision_error: str = ""
 
     def _reload(self, session: Session, actor: Actor) -> Actor:
+        flag_expired_consent(session=session, actor=actor, today=utcnow().date())
         everything = list_disclosures(session=session, actor=actor)
         self.awaiting = [_row(r) for r in everything if r.status == DisclosureStatus.AWAITING_APPROVAL]
         self.emergencies = [_row(r) for r in everything if r.status == DisclosureStatus.EMERGENCY]

@@ -222,3 +222,25 @@ def test_only_people_who_record_consent_can_withdraw_it(engine: Engine, p: Partn
     assert [e.action for e in audit_events(engine, actor_user_id=p.council.member.user_id, since=since)] == [
         AuditAction.PERMISSION_DENIED
     ]
+
+
+def test_expired_consent_is_flagged_like_withdrawal_and_the_recipient_told(engine: Engine, p: Partnership) -> None:
+    from sharing.permissions import SYSTEM_ACTOR
+    from sharing.register import flag_expired_consent
+
+    consent = make_consent(engine, p.council.officer, p.person.id, types=[OrganisationType.POLICE],
+                           expires_on=today() + timedelta(days=10))  # fmt: skip
+    shared = share(engine, p.council.officer, [p.note], p.police.org, categories=[DataCategory.ASB_HISTORY])
+    assert shared.consent_id == consent
+    with transaction(engine) as session:
+        assert flag_expired_consent(session=session, actor=SYSTEM_ACTOR, today=today()) == []
+        # Ten days on, the consent has run out.
+        flagged = flag_expired_consent(session=session, actor=SYSTEM_ACTOR, today=today() + timedelta(days=11))
+    assert flagged == [shared.id]
+    assert load_disclosure(engine, shared.id).status == DisclosureStatus.CONSENT_WITHDRAWN_REVIEW
+    with Session(engine) as session:
+        notices = session.exec(select(OrganisationNotice).where(OrganisationNotice.disclosure_id == shared.id)).all()
+    assert [n.organisation_id for n in notices] == [p.police.org.id]
+    assert "has expired" in notices[0].message
+    with transaction(engine) as session:  # idempotent: nothing twice
+        assert flag_expired_consent(session=session, actor=SYSTEM_ACTOR, today=today() + timedelta(days=11)) == []
