@@ -407,7 +407,7 @@ def console_page() -> rx.Component:
                 "Download CSV",
                 variant="soft",
                 on_click=ConsoleState.export_access_csv,
-                aria_label="Download the access log as CSV",
+                aria_label="Download CSV of the access log",
             ),
             align="center",
             spacing="2",

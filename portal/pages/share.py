@@ -8,6 +8,8 @@ from typing import Any
 import reflex as rx
 from sqlmodel import Session
 
+from panels.panels import list_panels
+from panels.sharing import share_with_panel
 from portal import routes
 from portal.auth_state import AuthState
 from portal.components.forms import dynamic_select_input, select_input
@@ -43,6 +45,9 @@ class ShareState(AuthState):
             ]
             self.recipients = [
                 {"value": str(i), "label": name} for i, name in list_partner_organisations(session=session, actor=actor)
+            ] + [
+                {"value": f"panel:{p.id}", "label": f"Everyone on the {p.name}"}
+                for p in list_panels(session=session, actor=actor)
             ]
             return actor
 
@@ -65,7 +70,8 @@ class ShareState(AuthState):
         basis = str(form_data.get("basis", ""))
         if not item_ids:
             errors["items"] = "Tick the information you want to share."
-        if not recipient.isdigit():
+        panel_id = int(recipient.removeprefix("panel:")) if recipient.startswith("panel:") else None
+        if panel_id is None and not recipient.isdigit():
             errors["recipient"] = "Choose who to share with."
         if purpose not in {p for p, _ in PURPOSE_OPTIONS}:
             errors["purpose"] = "Choose what the information will be used for."
@@ -76,12 +82,31 @@ class ShareState(AuthState):
             return None
         request = DisclosureRequest(
             item_ids=item_ids,
-            recipient_organisation_id=int(recipient),
+            recipient_organisation_id=int(recipient) if recipient.isdigit() else 0,
             purpose=Purpose(purpose),
             basis=LawfulBasis(basis),
             justification=str(form_data.get("justification", "")),
             emergency=form_data.get("emergency") == "on",
         )
+        if panel_id is not None:
+            try:
+                outcomes = self._run(
+                    lambda session, actor: share_with_panel(
+                        session=session, actor=actor, panel_id=panel_id, request=request
+                    )
+                )
+            except InvalidInput as error:
+                self.errors = error.field_errors
+                return None
+            except DomainError as error:
+                return self._handle(error)
+            went = [o for o in outcomes if o.status != "refused"]
+            refused = [o for o in outcomes if o.status == "refused"]
+            self.outcome = f"{len(went)} of {len(outcomes)} member organisations: " + "; ".join(
+                f"{o.organisation}: {STATUS_LABELS[DisclosureStatus(o.status)]}" for o in went
+            )
+            self.refusal = " ".join(f"{o.organisation}: {o.refusal}" for o in refused)
+            return rx.call_script("document.getElementById('share-form').reset()")
         try:
             disclosure = self._run(
                 lambda session, actor: request_disclosure(session=session, actor=actor, request=request)
