@@ -76,7 +76,9 @@ def test_consent_given_shared_then_withdrawn(page: Page, tmp_path: Path) -> None
     page.get_by_role("button", name=f"Consent of {name}").click()
     dialog = page.get_by_role("dialog")
     dialog.get_by_role("button", name="Withdraw consent").first.click()
-    expect(page.get_by_text("1 disclosure(s) that rested on it were stopped")).to_be_visible()
+    expect(
+        page.get_by_role("listitem").filter(has_text="1 disclosure(s) that rested on it were stopped")
+    ).to_have_count(1)
     page.keyboard.press("Escape")
     page.get_by_role("button", name="Sign out").click()
 

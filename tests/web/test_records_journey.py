@@ -68,6 +68,6 @@ def test_extend_a_request_and_change_a_retention_period(page: Page) -> None:
 
     page.get_by_label("Health", exact=True).fill("8")
     page.get_by_role("button", name="Save retention periods").click()
-    expect(page.get_by_text("Retention period saved.")).to_be_visible()
+    expect(page.get_by_role("listitem").filter(has_text="Retention period saved.")).to_have_count(1)
     page.reload()
     expect(page.get_by_label("Health", exact=True)).to_have_value("8")
