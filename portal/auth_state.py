@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -84,6 +85,20 @@ class AuthState(rx.State):
         if isinstance(error, PermissionDenied):
             return rx.toast.error(error.message, duration=8000)
         return rx.toast.error(error.message, duration=8000)
+
+    def _load(self, reload: Callable[[Session, Actor], Actor]) -> Any:
+        """A page's read in one transaction; then show the signed-in person, or send them to
+        sign in.  On a refusal the shell stays and the refusal is said."""
+        try:
+            actor = self._run(reload)
+        except SessionExpired as error:
+            return self._to_sign_in(error.message)
+        except DomainError as error:
+            with contextlib.suppress(DomainError):
+                self._show(self._actor())
+            return self._handle(error)
+        self._show(actor)
+        return None
 
     @rx.event
     def require_sign_in(self) -> Any:

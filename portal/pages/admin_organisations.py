@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import asdict
 from typing import Any
 
@@ -14,7 +13,7 @@ from portal.auth_state import AuthState
 from portal.components.forms import select_input, text_input
 from portal.components.layout import PRODUCT_NAME, empty_state, page_shell
 from sharing.directory import OrganisationRead, configure_sso, create_organisation, list_organisations
-from sharing.errors import DomainError, InvalidInput, SessionExpired
+from sharing.errors import DomainError, InvalidInput
 from sharing.models import ORGANISATION_TYPE_LABELS
 from sharing.permissions import Actor
 
@@ -46,19 +45,7 @@ class OrganisationsState(AuthState):
 
     @rx.event
     def load(self) -> Any:
-        try:
-            actor = self._run(self._reload)
-        except SessionExpired as error:
-            return self._to_sign_in(error.message)
-        except DomainError as error:
-            self._show_if_possible()
-            return self._handle(error)
-        self._show(actor)
-        return None
-
-    def _show_if_possible(self) -> None:
-        with contextlib.suppress(DomainError):
-            self._show(self._actor())
+        return self._load(self._reload)
 
     @rx.event
     def create(self, form_data: dict[str, Any]) -> Any:

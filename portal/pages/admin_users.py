@@ -23,7 +23,7 @@ from sharing.directory import (
     reset_second_factor,
     set_user_active,
 )
-from sharing.errors import DomainError, InvalidInput, SessionExpired
+from sharing.errors import DomainError, InvalidInput
 from sharing.models import ROLE_LABELS
 from sharing.permissions import Actor
 
@@ -75,14 +75,7 @@ class UsersState(AuthState):
 
     @rx.event
     def load(self) -> Any:
-        try:
-            actor = self._run(self._reload)
-        except SessionExpired as error:
-            return self._to_sign_in(error.message)
-        except DomainError as error:
-            return self._handle(error)
-        self._show(actor)
-        return None
+        return self._load(self._reload)
 
     @rx.event
     def create(self, form_data: dict[str, Any]) -> Any:

@@ -16,7 +16,7 @@ from sharing.config import get_settings
 from sharing.console import list_agreements
 from sharing.db import utcnow
 from sharing.directory import list_partner_names
-from sharing.errors import DomainError, InvalidInput, SessionExpired
+from sharing.errors import DomainError, InvalidInput
 from sharing.permissions import Actor, Permission
 from sharing.register import AgreementInput, create_agreement, set_agreement_status
 from sharing.vocabulary import (
@@ -123,14 +123,7 @@ class AgreementsState(AuthState):
 
     @rx.event
     def load(self) -> Any:
-        try:
-            actor = self._run(self._reload)
-        except SessionExpired as error:
-            return self._to_sign_in(error.message)
-        except DomainError as error:
-            return self._handle(error)
-        self._show(actor)
-        return None
+        return self._load(self._reload)
 
     @rx.event
     def change_status(self, agreement_id: str, status: str) -> Any:

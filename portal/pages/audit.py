@@ -12,7 +12,6 @@ from portal.auth_state import AuthState
 from portal.components.layout import PRODUCT_NAME, empty_state, page_shell
 from portal.formatting import action_label, local_time
 from sharing.audit import check_audit_chain, get_audit_trail
-from sharing.errors import DomainError, SessionExpired
 from sharing.permissions import Actor
 
 FILTERS = [
@@ -54,14 +53,7 @@ class AuditState(AuthState):
 
     @rx.event
     def load(self) -> Any:
-        try:
-            actor = self._run(self._reload)
-        except SessionExpired as error:
-            return self._to_sign_in(error.message)
-        except DomainError as error:
-            return self._handle(error)
-        self._show(actor)
-        return None
+        return self._load(self._reload)
 
     @rx.event
     def filter_by(self, prefix: str) -> Any:

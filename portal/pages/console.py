@@ -25,7 +25,7 @@ from sharing.console import (
 )
 from sharing.db import utcnow
 from sharing.disclosures import decide_disclosure, review_emergency_disclosure
-from sharing.errors import DomainError, InvalidInput, SessionExpired
+from sharing.errors import DomainError, InvalidInput
 from sharing.permissions import Actor
 from sharing.register import flag_expired_consent
 from sharing.vocabulary import BASIS_LABELS, DisclosureStatus
@@ -108,14 +108,7 @@ class ConsoleState(AuthState):
         )
 
     def _refresh(self) -> Any:
-        try:
-            actor = self._run(self._reload)
-        except SessionExpired as error:
-            return self._to_sign_in(error.message)
-        except DomainError as error:
-            return self._handle(error)
-        self._show(actor)
-        return None
+        return self._load(self._reload)
 
     @rx.event
     def load(self) -> Any:

@@ -14,7 +14,7 @@ from portal.auth_state import AuthState
 from portal.components.forms import checkbox_group, select_input, text_input
 from portal.components.layout import PRODUCT_NAME, empty_state, page_shell
 from sharing.db import utcnow
-from sharing.errors import DomainError, InvalidInput, SessionExpired
+from sharing.errors import DomainError, InvalidInput
 from sharing.models import ORGANISATION_TYPE_LABELS, OrganisationType
 from sharing.permissions import Actor
 from sharing.reads import read_items
@@ -88,14 +88,7 @@ class PeopleState(AuthState):
         return actor
 
     def _refresh(self) -> Any:
-        try:
-            actor = self._run(self._reload)
-        except SessionExpired as error:
-            return self._to_sign_in(error.message)
-        except DomainError as error:
-            return self._handle(error)
-        self._show(actor)
-        return None
+        return self._load(self._reload)
 
     @rx.event
     def load(self) -> Any:

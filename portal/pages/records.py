@@ -14,7 +14,7 @@ from portal.components.forms import dynamic_select_input, text_input
 from portal.components.layout import PRODUCT_NAME, empty_state, page_shell
 from sharing.console import list_people_for_console
 from sharing.db import utcnow
-from sharing.errors import DomainError, InvalidInput, SessionExpired
+from sharing.errors import DomainError, InvalidInput
 from sharing.permissions import Actor
 from sharing.retention import dispose_of_record, list_retention_rules, records_past_retention, set_retention_period
 from sharing.sar import build_sar_export, complete_sar, extend_sar, list_sars, log_sar
@@ -76,14 +76,7 @@ class RecordsState(AuthState):
         return actor
 
     def _refresh(self) -> Any:
-        try:
-            actor = self._run(self._reload)
-        except SessionExpired as error:
-            return self._to_sign_in(error.message)
-        except DomainError as error:
-            return self._handle(error)
-        self._show(actor)
-        return None
+        return self._load(self._reload)
 
     @rx.event
     def load(self) -> Any:
