@@ -528,6 +528,7 @@ class Loader:
 
     def __init__(self, engine: Engine) -> None:
         self.dialect = engine.dialect.name
+        self.replica = False
         self.raw = engine.raw_connection()
         self.cursor = self.raw.cursor()
         if self.dialect == "sqlite":
@@ -536,8 +537,14 @@ class Loader:
             self.cursor.execute("PRAGMA cache_size=-262144")
             self.cursor.execute("PRAGMA foreign_keys=OFF")
         else:
-            # The rows are generated consistent; skip the per-row foreign-key triggers while loading.
-            self.cursor.execute("SET session_replication_role = replica")
+            # The rows are generated consistent; skip the per-row foreign-key triggers while
+            # loading (a superuser setting: without it the load is only slower).
+            self.replica = True
+            try:
+                self.cursor.execute("SET session_replication_role = replica")
+            except Exception:
+                self.raw.rollback()
+                self.replica = False
 
     def load(self, table: str, rows: Iterable[tuple[Any, ...]]) -> int:
         convert = _converters(table, self.dialect)
@@ -568,7 +575,8 @@ class Loader:
                 self.cursor.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE(MAX(id), 1)) FROM {table}"
                 )
-            self.cursor.execute("SET session_replication_role = DEFAULT")
+            if self.replica:
+                self.cursor.execute("SET session_replication_role = DEFAULT")
         self.raw.commit()
         self.raw.close()
 
