@@ -92,6 +92,7 @@ from sharing.rules import (
     OrgRef,
     add_working_days,
     agreement_gap,
+    agreement_is_in_force,
     consent_gap,
     consent_is_valid,
     disclosure_is_live,
@@ -267,6 +268,7 @@ class MDisclosure:
     requester: tuple[int, str]
     consent: int | None = None  # consent index
     emergency: bool = False
+    agreement: int | None = None  # the agreement it rests on (approval re-checks it)
 
 
 @dataclass
@@ -1106,6 +1108,10 @@ class Ledger(System):
             raise InvalidInput({"disclosure": "Not waiting for approval."})
         if not approve and not note.strip():
             raise InvalidInput({"note": "Say why."})
+        if approve:
+            agreement = self.agreements[disclosure.agreement_id][0] if disclosure.agreement_id else None
+            if agreement is None or not agreement_is_in_force(agreement, self.today):
+                raise InvalidInput({"disclosure": "The agreement is no longer active."})
         disclosure.status = DisclosureStatus.ACTIVE if approve else DisclosureStatus.REJECTED
         disclosure.decided_by_user_id = actor.user_id
         disclosure.decided_at = self.now()
@@ -1530,6 +1536,7 @@ def request(world: World, op: RequestShare) -> None:
             (op.org, op.role),
             consent_index,
             op.emergency,
+            disclosure.agreement_id,
         )
     )
     event(f"request: {status}")
@@ -1611,7 +1618,14 @@ def decide_on(world: World, target: MDisclosure, op: Decide) -> None:
         assert [(e.action, e.subject_id) for e in denied] == [(AuditAction.PERMISSION_DENIED, str(target.id))]
         event("decision: not allowed" + (" (own request)" if op.role == "iso" else ""))
         return
-    if target.status != wanted or (not op.note and (op.review or not op.approve)):
+    rests_on = next((a for a in world.agreements if a.id == target.agreement), None)
+    lapsed = (
+        not op.review
+        and op.approve
+        and (rests_on is None or rests_on.status != AgreementStatus.ACTIVE
+             or not rests_on.starts_on <= world.today <= rests_on.ends_on)
+    )  # fmt: skip
+    if target.status != wanted or (not op.note and (op.review or not op.approve)) or lapsed:
         expect(world, InvalidInput, act)
         event("decision: form error")
         return
