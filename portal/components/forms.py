@@ -142,3 +142,13 @@ def checkbox_group(
         class_name="fieldset",
         aria_describedby=f"{field_id}-error",
     )
+
+
+def dialog_buttons(submit_label: str) -> rx.Component:
+    """The Cancel / submit row at the foot of every dialog form."""
+    return rx.hstack(
+        rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
+        rx.button(submit_label, type="submit"),
+        justify="end",
+        width="100%",
+    )

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from portal import routes
 from portal.auth_state import AuthState
-from portal.components.forms import select_input, text_input
+from portal.components.forms import dialog_buttons, select_input, text_input
 from portal.components.layout import PRODUCT_NAME, empty_state, page_shell
 from sharing.directory import OrganisationRead, configure_sso, create_organisation, list_organisations
 from sharing.errors import DomainError, InvalidInput
@@ -210,12 +210,7 @@ def _sso_dialog() -> rx.Component:
                         html_for="sso-enabled",
                         class_name="checkbox-label",
                     ),
-                    rx.hstack(
-                        rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
-                        rx.button("Save", type="submit"),
-                        justify="end",
-                        width="100%",
-                    ),
+                    dialog_buttons("Save"),
                     spacing="3",
                     width="100%",
                 ),

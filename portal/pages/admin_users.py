@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from portal import routes
 from portal.auth_state import AuthState
-from portal.components.forms import checkbox_group, dynamic_select_input, text_input
+from portal.components.forms import checkbox_group, dialog_buttons, dynamic_select_input, text_input
 from portal.components.layout import PRODUCT_NAME, empty_state, page_shell
 from portal.formatting import local_time
 from sharing.config import get_settings
@@ -232,12 +232,7 @@ def _reset_dialog() -> rx.Component:
                         autocomplete="new-password",
                         error=UsersState.reset_error,
                     ),
-                    rx.hstack(
-                        rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
-                        rx.button("Set password", type="submit"),
-                        justify="end",
-                        width="100%",
-                    ),
+                    dialog_buttons("Set password"),
                     spacing="3",
                     width="100%",
                 ),

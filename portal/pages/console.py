@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from portal import routes
 from portal.auth_state import AuthState
+from portal.components.forms import dialog_buttons
 from portal.components.layout import PRODUCT_NAME, empty_state, page_shell
 from portal.formatting import local_time
 from sharing.console import (
@@ -290,12 +291,7 @@ def _decision_dialog() -> rx.Component:
                         ConsoleState.decision_error != "",
                         rx.text(ConsoleState.decision_error, color_scheme="red", size="2", role="alert"),
                     ),
-                    rx.hstack(
-                        rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
-                        rx.button("Record decision", type="submit"),
-                        justify="end",
-                        width="100%",
-                    ),
+                    dialog_buttons("Record decision"),
                     width="100%",
                 ),
                 on_submit=ConsoleState.save_decision,

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from portal import routes
 from portal.auth_state import AuthState
-from portal.components.forms import dynamic_select_input, text_input
+from portal.components.forms import dialog_buttons, dynamic_select_input, text_input
 from portal.components.layout import PRODUCT_NAME, empty_state, page_shell
 from sharing.console import list_people_for_console
 from sharing.db import utcnow
@@ -397,12 +397,7 @@ def records_page() -> rx.Component:
                             RecordsState.extend_error != "",
                             rx.text(RecordsState.extend_error, color_scheme="red", size="2", role="alert"),
                         ),
-                        rx.hstack(
-                            rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
-                            rx.button("Extend", type="submit"),
-                            justify="end",
-                            width="100%",
-                        ),
+                        dialog_buttons("Extend"),
                         width="100%",
                     ),
                     on_submit=RecordsState.save_extension,
