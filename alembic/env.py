@@ -6,7 +6,9 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import panels.models  # noqa: F401  (registers the tables)
+import panels.case_models
+import panels.models
+import panels.policy  # noqa: F401
 import sharing.models  # noqa: F401
 from sharing.config import get_settings
 from sharing.db import make_engine

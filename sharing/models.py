@@ -64,6 +64,7 @@ class Role(StrEnum):
     LEAD_OFFICER = "lead_officer"
     PANEL_MEMBER = "panel_member"
     INFORMATION_SHARING_OFFICER = "information_sharing_officer"
+    MANAGER = "manager"  # team manager: approves closures, sees the agency's workload
 
     @property
     def label(self) -> str:
@@ -75,6 +76,7 @@ ROLE_LABELS: dict[Role, str] = {
     Role.LEAD_OFFICER: "Lead officer",
     Role.PANEL_MEMBER: "Panel member",
     Role.INFORMATION_SHARING_OFFICER: "Information-sharing officer",
+    Role.MANAGER: "Team manager",
 }
 
 

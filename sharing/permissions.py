@@ -33,6 +33,13 @@ class Permission(StrEnum):
     SHARING_CONSOLE_READ = "sharing:console:read"
     SHARING_SAR_MANAGE = "sharing:sar:manage"
     SHARING_RETENTION_MANAGE = "sharing:retention:manage"
+    ADMIN_POLICY_WRITE = "admin:policy:write"
+    CASES_REPORTS_RECORD = "cases:reports:record"
+    CASES_CASES_READ = "cases:cases:read"
+    CASES_CASES_MANAGE = "cases:cases:manage"
+    CASES_INCIDENTS_RECORD = "cases:incidents:record"
+    CASES_CLOSURE_APPROVE = "cases:closure:approve"
+    CASES_CASE_REVIEW_MANAGE = "cases:case_review:manage"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -47,11 +54,17 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.PANELS_PANELS_READ,
             Permission.SHARING_AGREEMENTS_READ,
             Permission.SHARING_AGREEMENTS_MANAGE,
+            Permission.ADMIN_POLICY_WRITE,
         }
     ),
     Role.LEAD_OFFICER: frozenset(
         {
             Permission.PANELS_PANELS_READ,
+            Permission.CASES_REPORTS_RECORD,
+            Permission.CASES_CASES_READ,
+            Permission.CASES_CASES_MANAGE,
+            Permission.CASES_INCIDENTS_RECORD,
+            Permission.CASES_CASE_REVIEW_MANAGE,
             Permission.SHARING_PEOPLE_CREATE,
             Permission.SHARING_ITEMS_CREATE,
             Permission.SHARING_ITEMS_READ,
@@ -60,7 +73,32 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.SHARING_DISCLOSURES_REQUEST,
         }
     ),
-    Role.PANEL_MEMBER: frozenset({Permission.PANELS_PANELS_READ, Permission.SHARING_ITEMS_READ}),
+    # Partners on panels see what is disclosed to them and may add incidents to cases they can see.
+    Role.PANEL_MEMBER: frozenset(
+        {
+            Permission.PANELS_PANELS_READ,
+            Permission.SHARING_ITEMS_READ,
+            Permission.CASES_CASES_READ,
+            Permission.CASES_INCIDENTS_RECORD,
+        }
+    ),
+    Role.MANAGER: frozenset(
+        {
+            Permission.PANELS_PANELS_READ,
+            Permission.SHARING_PEOPLE_CREATE,
+            Permission.SHARING_ITEMS_CREATE,
+            Permission.SHARING_ITEMS_READ,
+            Permission.SHARING_AGREEMENTS_READ,
+            Permission.SHARING_CONSENT_RECORD,
+            Permission.SHARING_DISCLOSURES_REQUEST,
+            Permission.CASES_REPORTS_RECORD,
+            Permission.CASES_CASES_READ,
+            Permission.CASES_CASES_MANAGE,
+            Permission.CASES_INCIDENTS_RECORD,
+            Permission.CASES_CLOSURE_APPROVE,
+            Permission.CASES_CASE_REVIEW_MANAGE,
+        }
+    ),
     Role.INFORMATION_SHARING_OFFICER: frozenset(
         {
             Permission.AUDIT_EVENTS_READ,
@@ -73,6 +111,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.SHARING_DISCLOSURES_APPROVE,
             Permission.SHARING_CONSOLE_READ,
             Permission.SHARING_SAR_MANAGE,
+            Permission.CASES_CASES_READ,
             Permission.SHARING_RETENTION_MANAGE,
         }
     ),
