@@ -51,7 +51,7 @@ CRIME_REFERENCE = re.compile(r"[A-Za-z0-9/-]{1,60}")
 # --- Who may add to the diary ---------------------------------------------------------------------
 
 
-def _case_for_entry(session: Session, actor: Actor, case_id: int) -> Case:
+def case_for_partner_entry(session: Session, actor: Actor, case_id: int) -> Case:
     """The case, if ``actor`` may add to its diary: an officer of the lead organisation, or a
     partner whose organisation may read the case's summary.  Anyone else is refused (audited,
     with the refused read on the access log)."""
@@ -164,7 +164,7 @@ def record_incident(
     organisation, whoever entered it.  A new incident means the case is active, so any
     proposal to close it for want of reports is cleared.
     """
-    case = _case_for_entry(session, actor, case_id)
+    case = case_for_partner_entry(session, actor, case_id)
     if case.status == CaseStatus.CLOSED:
         raise InvalidInput({"case": "This case is closed. Re-open it to add incidents."})
     now = now or utcnow()
@@ -347,7 +347,7 @@ def add_evidence(
     incident = session.get(Incident, incident_id)
     if incident is None:
         raise NotFound("That incident is not on record.")
-    case = _case_for_entry(session, actor, incident.case_id)
+    case = case_for_partner_entry(session, actor, incident.case_id)
     partner = not actor.is_system and case.lead_organisation_id != actor.organisation_id
     if partner and incident.entered_by_organisation_id != actor.organisation_id:
         raise denied(
