@@ -29,8 +29,8 @@ LONDON = ZoneInfo("Europe/London")
 BANK_HOLIDAYS = holidays.country_holidays("GB", subdiv="ENG", years=range(2019, 2040))
 
 
-def london(*args: int) -> datetime:
-    return datetime(*args, tzinfo=LONDON)  # type: ignore[misc]
+def london(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=LONDON)
 
 
 def reference_add(start: date, days: int) -> date:
