@@ -68,9 +68,11 @@ def chronology_of(session: Session, actor: Actor, case: Case, summary_item_id: i
     shown = [e for e in events if (e.item_id in visible if e.item_id is not None else leads)]
     user_ids = {e.actor_user_id for e in shown if e.actor_user_id is not None}
     org_ids = {e.actor_organisation_id for e in shown if e.actor_organisation_id is not None}
-    names = dict(session.exec(select(User.id, User.full_name).where(col(User.id).in_(user_ids)))) if user_ids else {}
-    orgs = (
-        dict(session.exec(select(Organisation.id, Organisation.name).where(col(Organisation.id).in_(org_ids))))
+    names: dict[int | None, str] = (
+        dict(session.exec(select(User.id, User.full_name).where(col(User.id).in_(user_ids))).all()) if user_ids else {}
+    )
+    orgs: dict[int | None, str] = (
+        dict(session.exec(select(Organisation.id, Organisation.name).where(col(Organisation.id).in_(org_ids))).all())
         if org_ids
         else {}
     )
