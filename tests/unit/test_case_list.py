@@ -156,6 +156,8 @@ def test_a_disclosure_resting_on_consent_ends_when_consent_is_withdrawn(
     assert read(engine, p.police.member, [case.summary_item_id]) == []  # type: ignore[list-item]
     update_row(engine, ConsentRecord, consent_id, withdrawn_on=None, expires_on=today() - timedelta(days=1))
     assert listed(engine, p.police.member).total == 0
+    # As the consent-expiry job would: no live disclosure left resting on expired consent.
+    update_row(engine, Disclosure, disclosure.id, status=DisclosureStatus.CONSENT_WITHDRAWN_REVIEW)
 
 
 def test_a_partner_filters_the_cases_disclosed_to_it(engine: Engine, partnership: Partnership) -> None:
@@ -302,3 +304,18 @@ def test_paging_with_the_total(engine: Engine, partnership: Partnership) -> None
     with Session(engine) as session:
         after = len(session.exec(select(AccessLog.id).where(AccessLog.user_id == officer.user_id)).all())
     assert after - before == 1
+
+
+def test_a_new_case_never_takes_a_reference_already_on_records(engine: Engine, partnership: Partnership) -> None:
+    """References are searched and items are grouped by them, so a new case skips one already
+    written on information items (records kept before the case existed here, demo data)."""
+    from panels.cases import next_case_reference
+    from sharing.db import utcnow
+    from tests.unit.sharing_helpers import make_item
+
+    year = utcnow().year
+    with Session(engine) as session:
+        taken = next_case_reference(session, "ASB", year)
+    make_item(engine, partnership.council.officer, case_reference=taken)
+    case = make_case(engine, partnership.council.officer)
+    assert case.reference == f"ASB-{year}-{int(taken.rsplit('-', 1)[1]) + 1:04d}"
