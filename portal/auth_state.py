@@ -37,6 +37,9 @@ class AuthState(rx.State):
     can_read_agreements: bool = False
     can_record_consent: bool = False
     can_manage_records: bool = False
+    can_read_cases: bool = False
+    can_record_reports: bool = False
+    can_manage_cases: bool = False
 
     def _client_ip(self) -> str | None:
         return self.router.session.client_ip or None
@@ -65,6 +68,9 @@ class AuthState(rx.State):
         self.can_read_agreements = actor.can(Permission.SHARING_AGREEMENTS_READ)
         self.can_record_consent = actor.can(Permission.SHARING_CONSENT_RECORD)
         self.can_manage_records = actor.can(Permission.SHARING_SAR_MANAGE)
+        self.can_read_cases = actor.can(Permission.CASES_CASES_READ)
+        self.can_record_reports = actor.can(Permission.CASES_REPORTS_RECORD)
+        self.can_manage_cases = actor.can(Permission.CASES_CASES_MANAGE)
 
     def _forget(self) -> None:
         self.signed_in = False
@@ -73,6 +79,7 @@ class AuthState(rx.State):
         self.can_admin = self.can_see_panels = self.can_read_audit = False
         self.can_read_items = self.can_share = self.can_use_console = self.can_read_agreements = False
         self.can_record_consent = self.can_manage_records = False
+        self.can_read_cases = self.can_record_reports = self.can_manage_cases = False
 
     def _to_sign_in(self, message: str) -> Any:
         self._forget()

@@ -13,6 +13,9 @@ PEOPLE = "/sharing/people"
 RECORDS = "/sharing/records"
 CONSOLE = "/sharing/console"
 AGREEMENTS = "/sharing/agreements"
+CASES = "/cases"
+CASE = "/cases/[case_id]"
+REPORTS = "/cases/reports"
 
 # Plain HTTP routes (Starlette), outside the Reflex event system.
 AUTH_COMPLETE = "/auth/complete"
@@ -21,6 +24,10 @@ AUTH_SIGN_OUT = "/auth/signout"
 
 def item(item_id: int | str) -> str:
     return f"/sharing/information/{item_id}"
+
+
+def case(case_id: int | str) -> str:
+    return f"/cases/{case_id}"
 
 
 def sso_login(slug: str) -> str:

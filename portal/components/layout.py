@@ -18,6 +18,8 @@ def navigation() -> rx.Component:
     return rx.el.nav(
         rx.hstack(
             _nav_link("My work", routes.HOME),
+            rx.cond(AuthState.can_read_cases, _nav_link("Cases", routes.CASES)),
+            rx.cond(AuthState.can_record_reports, _nav_link("Reports", routes.REPORTS)),
             rx.cond(AuthState.can_see_panels, _nav_link("Panels", routes.PANELS)),
             rx.cond(AuthState.can_read_items, _nav_link("Information", routes.INFORMATION)),
             rx.cond(AuthState.can_record_consent, _nav_link("People", routes.PEOPLE)),

@@ -1,0 +1,18 @@
+"""Reports (being built)."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from portal import routes
+from portal.auth_state import AuthState
+from portal.components.layout import PRODUCT_NAME, page_shell
+
+
+class ReportsState(AuthState):
+    pass
+
+
+@rx.page(route=routes.REPORTS, title=f"Reports · {PRODUCT_NAME}", on_load=AuthState.require_sign_in)
+def reports_page() -> rx.Component:
+    return page_shell("Reports")
