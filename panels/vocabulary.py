@@ -230,6 +230,7 @@ class CaseEventKind(_Labelled):
     INCIDENT = "incident"
     EVIDENCE = "evidence"
     STAGE_MOVED = "stage_moved"
+    STAGE_REVIEW = "stage_review"  # the regular review of a case's progress (stage 3)
     CLOSURE_REQUESTED = "closure_requested"
     CLOSURE_REFUSED = "closure_refused"
     CLOSED = "closed"
@@ -271,6 +272,7 @@ _LABELS: dict[StrEnum, str] = {
     CaseStage.LEGAL_REMEDIES: "5 Legal remedies",
     CaseStage.CLOSURE: "6 Closure",
     CaseStatus.CLOSURE_REQUESTED: "Closure awaiting approval",
+    CaseEventKind.STAGE_REVIEW: "Case progress review",
     ClosureReason.RESOLVED: "Resolved: the behaviour has stopped",
     ClosureReason.NO_FURTHER_INCIDENTS: "No further incidents reported",
     ClosureReason.NO_CONTACT_FROM_COMPLAINANT: "Complainant has not responded or provided information",
