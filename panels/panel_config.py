@@ -136,6 +136,8 @@ def parse_start_time(value: str) -> time:
     if not re.fullmatch(r"\d{1,2}:\d{2}", value.strip()):
         raise ValueError("use the 24-hour clock, e.g. 10:00")
     hours, minutes = (int(part) for part in value.strip().split(":"))
+    if hours > 23 or minutes > 59:
+        raise ValueError("use the 24-hour clock, e.g. 10:00")
     return time(hours, minutes)
 
 
@@ -284,7 +286,7 @@ def _apply(session: Session, panel: Panel, data: PanelInput) -> None:
     panel.purpose = data.purpose.strip()
     panel.chair_user_id = data.chair_user_id
     panel.deputy_chair_user_id = data.deputy_chair_user_id
-    panel.cadence_rrule = data.cadence_rrule.strip().removeprefix("RRULE:").upper()
+    panel.cadence_rrule = data.cadence_rrule.strip().upper().removeprefix("RRULE:")
     panel.cadence_starts_on = data.cadence_starts_on
     start = parse_start_time(data.start_time)
     panel.start_time = f"{start:%H:%M}"
