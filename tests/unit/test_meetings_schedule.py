@@ -191,8 +191,10 @@ def test_an_ad_hoc_meeting_needs_a_future_time_and_somewhere_to_meet(
         "venue": "Give a venue or a video link.",
     }
     with transaction(engine) as session:
-        meeting = add_meeting(session=session, actor=meeting_world.chair, panel_id=panel_id, duration_minutes=45,
-                              starts_at=datetime(2026, 2, 2, 15, 0, tzinfo=UTC), note="Urgent case", now=NOW)  # fmt: skip
+        meeting = add_meeting(
+            session=session, actor=meeting_world.chair, panel_id=panel_id, duration_minutes=45,
+            starts_at=datetime(2026, 2, 2, 15, 0, tzinfo=UTC), note="Urgent case", now=NOW,
+        )  # fmt: skip
         assert meeting.ad_hoc and meeting.occurrence_at is None
         assert meeting.ends_at == datetime(2026, 2, 2, 15, 45, tzinfo=UTC)
 
