@@ -36,8 +36,7 @@ def test_an_administrator_sets_up_a_panel_with_its_members_and_rules(
         world, member_user_ids=[world.police.member.user_id], cadence_rrule="rrule:freq=monthly;byday=2tu"
     )
     with transaction(engine) as session:
-        panel = create_panel(session=session, actor=world.admin, data=data)
-        panel_id = panel.id
+        panel_id = create_panel(session=session, actor=world.admin, data=data).id
     with Session(engine) as session:
         panel = session.get(Panel, panel_id)
         assert panel is not None

@@ -98,9 +98,7 @@ def test_only_the_chair_or_deputy_records_and_only_the_panels_decisions(
 
 def test_a_conflicted_member_is_excluded_from_the_decision(engine: Engine, meeting_world: MeetingWorld) -> None:
     world = meeting_world
-    held = meeting_with_case(
-        engine, world, present=(world.council.member, world.police.member, world.legal.member)
-    )
+    held = meeting_with_case(engine, world, present=(world.council.member, world.police.member, world.legal.member))
     with transaction(engine) as session:
         declare_interest(session=session, actor=world.police.member, agenda_item_id=held.agenda_item_id,
                          reason="The alleged perpetrator is my neighbour.")  # fmt: skip
@@ -177,9 +175,7 @@ def test_a_notice_of_intention_and_restoring_a_tenancy(engine: Engine, meeting_w
     assert restored.intervention_id is None and restored.conditions == "No visitors after 11pm."
 
 
-def test_a_referral_to_housing_solutions_needs_the_tenants_consent(
-    engine: Engine, meeting_world: MeetingWorld
-) -> None:
+def test_a_referral_to_housing_solutions_needs_the_tenants_consent(engine: Engine, meeting_world: MeetingWorld) -> None:
     world = meeting_world
     held = meeting_with_case(
         engine, world, decision_types=list(CCP_DECISION_TYPES), present=(world.council.member, world.legal.member)

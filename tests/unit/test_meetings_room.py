@@ -78,7 +78,9 @@ def test_joining_needs_the_confidentiality_statement_and_a_meeting_in_progress(
     world = meeting_world
     held = meeting_with_case(engine, world, open_it=False)
     with pytest.raises(MeetingUnavailable) as unavailable, transaction(engine) as session:
-        join_meeting(session=session, actor=world.police.member, meeting_id=held.meeting_id, accept_confidentiality=True)
+        join_meeting(
+            session=session, actor=world.police.member, meeting_id=held.meeting_id, accept_confidentiality=True
+        )
     assert unavailable.value.message == "The meeting is not in progress."
     from panels.meeting_room import open_meeting
 
@@ -93,10 +95,16 @@ def test_joining_needs_the_confidentiality_statement_and_a_meeting_in_progress(
     }
     since = last_audit_id(engine)
     with transaction(engine) as session:
-        join_meeting(session=session, actor=world.police.member, meeting_id=held.meeting_id, accept_confidentiality=True)
+        join_meeting(
+            session=session, actor=world.police.member, meeting_id=held.meeting_id, accept_confidentiality=True
+        )
     with Session(engine) as session:
         row = session.exec(select(Attendance).where(Attendance.meeting_id == held.meeting_id)).one()
-    assert (row.user_id, row.status, row.organisation_id) == (world.police.member.user_id, "present", world.police.org.id)
+    assert (row.user_id, row.status, row.organisation_id) == (
+        world.police.member.user_id,
+        "present",
+        world.police.org.id,
+    )
     assert row.joined_at is not None and row.confidentiality_accepted_at is not None
     (event,) = audit_events(engine, subject_type="meeting", subject_id=held.meeting_id, since=since)
     assert event.action == "panels:meeting:joined"
@@ -108,7 +116,9 @@ def test_only_members_join_and_only_the_chair_records_attendance(engine: Engine,
         engine, world, organisation_ids=[world.council.org.id, world.legal.org.id], deputy_chair_user_id=None
     )
     with pytest.raises(PermissionDenied) as error, transaction(engine) as session:
-        join_meeting(session=session, actor=world.police.member, meeting_id=held.meeting_id, accept_confidentiality=True)
+        join_meeting(
+            session=session, actor=world.police.member, meeting_id=held.meeting_id, accept_confidentiality=True
+        )
     assert error.value.message.startswith("Your organisation does not sit on the Panel-")
     with pytest.raises(PermissionDenied) as error, transaction(engine) as session:
         record_attendance(session=session, actor=world.legal.member, meeting_id=held.meeting_id,
@@ -189,7 +199,9 @@ def test_information_said_aloud_is_recorded_as_a_disclosure_to_each_organisation
     assert refused.disclosure_id is None and refused.status == "refused"
     assert refused.refusal.startswith("There is no active information sharing agreement between")
     with Session(engine) as session:
-        rows = session.exec(select(VerbalDisclosure).where(VerbalDisclosure.agenda_item_id == held.agenda_item_id)).all()
+        rows = session.exec(
+            select(VerbalDisclosure).where(VerbalDisclosure.agenda_item_id == held.agenda_item_id)
+        ).all()
         assert len(rows) == 3
         shared = session.get(Disclosure, by_org[world.legal.org.name].disclosure_id)
         assert shared is not None
