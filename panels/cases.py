@@ -208,10 +208,18 @@ def _check_case_input(session: Session, actor: Actor, data: CaseInput) -> dict[s
 
 
 def next_case_reference(session: Session, prefix: str, year: int) -> str:
-    """``PREFIX-YYYY-NNNN``, one more than the highest so far this year."""
+    """``PREFIX-YYYY-NNNN``, one more than the highest so far this year.  References already
+    written on information items (records kept before the case existed here, demo data) are
+    never reused, so a new case never shares its reference with someone else's records."""
     stem = f"{prefix}-{year}-"
-    highest = session.exec(select(func.max(col(Case.reference))).where(col(Case.reference).startswith(stem))).one()
-    number = int(highest.rsplit("-", 1)[1]) + 1 if highest else 1
+    on_cases = session.exec(select(func.max(col(Case.reference))).where(col(Case.reference).startswith(stem))).one()
+    on_items = session.exec(
+        select(func.max(col(InformationItem.case_reference))).where(
+            col(InformationItem.case_reference).startswith(stem)
+        )
+    ).one()
+    numbers = [int(tail) for r in (on_cases, on_items) if r and (tail := r[len(stem) :]).isdigit()]
+    number = max(numbers, default=0) + 1
     return f"{stem}{number:04d}"
 
 

@@ -223,6 +223,7 @@ class CaseEventKind(_Labelled):
     TRIAGE = "triage"
     CASE_OPENED = "case_opened"
     PARTY_ADDED = "party_added"
+    LEAD_ALLOCATED = "lead_allocated"
     RISK_ASSESSED = "risk_assessed"
     RISK_RAISED = "risk_raised"
     FIRST_CONTACT = "first_contact"

@@ -105,6 +105,9 @@ class Settings(BaseSettings):
     retention_default_years: int = Field(
         default=6, ge=1, le=100, description="Years after a case closes to keep information whose category has no rule."
     )
+    evidence_max_mb: int = Field(
+        default=20, ge=1, le=500, description="Largest evidence file (photo, recording or letter) in megabytes."
+    )
     demo_mode: bool | None = Field(
         default=None,
         description="Seed and show the fictional demo partnership. Default: on only with the embedded database.",

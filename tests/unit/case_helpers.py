@@ -32,9 +32,9 @@ def case_world(
 ) -> CaseWorld:
     council = make_organisation(type=OrganisationType.COUNCIL_ASB_TEAM)
     police = make_organisation(type=OrganisationType.POLICE)
-    officer, _ = make_user((Role.LEAD_OFFICER,), organisation_id=council, full_name="Lead Officer")
-    manager, _ = make_user((Role.MANAGER,), organisation_id=council, full_name="Team Manager")
-    member, _ = make_user((Role.PANEL_MEMBER,), organisation_id=police, full_name="Police Member")
+    officer, _ = make_user((Role.LEAD_OFFICER,), organisation_id=council, full_name="Lead Officer", password=None)
+    manager, _ = make_user((Role.MANAGER,), organisation_id=council, full_name="Team Manager", password=None)
+    member, _ = make_user((Role.PANEL_MEMBER,), organisation_id=police, full_name="Police Member", password=None)
     return CaseWorld(council, police, actor_of(engine, officer), actor_of(engine, manager), actor_of(engine, member))
 
 
