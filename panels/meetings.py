@@ -14,14 +14,15 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-import holidays
 from icalendar import Calendar, Event
 from sqlmodel import Session, col, select
 
 from panels.models import AgendaItem, CalendarFeedSecret, Meeting, Panel, PanelMember, PanelOrganisation, Referral
 from panels.panel_config import get_panel, parse_cadence, parse_start_time, require_scheduler
+from panels.working_days import is_working_day
 from sharing.access import require
 from sharing.audit import AuditAction, Outcome, record_event
 from sharing.config import get_settings
@@ -37,7 +38,7 @@ FEED_PAST_DAYS = 92
 FEED_AHEAD_DAYS = 400
 
 
-class MeetingStatus:
+class MeetingStatus(StrEnum):
     SCHEDULED = "scheduled"
     OPEN = "open"
     CLOSED = "closed"
@@ -71,23 +72,14 @@ def format_day(moment: datetime) -> str:
 # --- Working days ----------------------------------------------------------------------------
 
 
-def _bank_holidays(year: int) -> holidays.HolidayBase:
-    return holidays.country_holidays("GB", subdiv="ENG", years=range(year - 1, year + 2))
-
-
-def is_working_day(day: date) -> bool:
-    """Not a weekend and not a bank holiday in England and Wales (as ``sharing.rules``)."""
-    return day.weekday() < 5 and day not in _bank_holidays(day.year)
-
-
 def working_days_before(moment: datetime, days: int) -> datetime:
-    """The same local clock time ``days`` working days before ``moment``."""
+    """The same local clock time ``days`` working days before ``moment`` (working days as
+    ``panels.working_days`` counts them: no weekends, no bank holidays in England and Wales)."""
     shown = local(moment)
-    bank = _bank_holidays(shown.year)
     remaining = days
     while remaining > 0:
         shown -= timedelta(days=1)
-        if shown.weekday() < 5 and shown.date() not in bank:
+        if is_working_day(shown.date()):
             remaining -= 1
     # Rebuild from the wall-clock time, so a change of clocks in between keeps 10:00 at 10:00.
     return shown.replace(tzinfo=None).replace(tzinfo=timezone()).astimezone(UTC)

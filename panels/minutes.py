@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -33,7 +34,7 @@ from sharing.permissions import Actor, Permission
 from sharing.reads import ItemView, read_items
 
 
-class MinutesStatus:
+class MinutesStatus(StrEnum):
     DRAFT = "draft"
     CIRCULATED = "circulated"
     APPROVED = "approved"
