@@ -12,12 +12,14 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from panels.models import Panel, PanelOrganisation
+from panels.models import Panel, PanelMember, PanelOrganisation
+from panels.panel_config import CCP_DECISION_TYPES, PSG_DECISION_TYPES, TEP_DECISION_TYPES
 from sharing.accounts import hash_password
 from sharing.audit import AuditAction, Outcome, record_event
 from sharing.directory import slugify
 from sharing.models import Organisation, OrganisationType, Role, User, UserRole
 from sharing.permissions import SYSTEM_ACTOR
+from sharing.vocabulary import Purpose
 
 DEMO_PASSWORD = "demo-pass-2026"
 
@@ -111,6 +113,16 @@ class DemoPanel:
     purpose: str
     chair_email: str
     organisations: tuple[str, ...]
+    deputy_email: str | None = None
+    cadence_rrule: str = "FREQ=MONTHLY;BYDAY=2TU"
+    start_time: str = "10:00"
+    duration_minutes: int = 120
+    venue: str = ""
+    video_link: str = ""
+    quorum_min_organisations: int = 2
+    quorum_required: tuple[str, ...] = ()
+    sharing_purpose: Purpose = Purpose.ASB_CASE_MANAGEMENT
+    decision_types: tuple[str, ...] = ()
 
 
 DEMO_PANELS: list[DemoPanel] = [
@@ -120,6 +132,16 @@ DEMO_PANELS: list[DemoPanel] = [
         "escalates and closes them.",
         "psg.chair@eastbrook.demo",
         (ASB, HOMES, POLICE, ADULTS, CHILDREN, HEALTH, RIVERSIDE),
+        deputy_email="pc.jones@police.demo",
+        cadence_rrule="FREQ=MONTHLY;BYDAY=2TU",  # the second Tuesday of each month
+        start_time="10:00",
+        duration_minutes=150,
+        venue="Committee Room 2, Eastbrook Civic Centre",
+        video_link="https://meet.eastbrook.demo/psg",
+        quorum_min_organisations=3,
+        quorum_required=(ASB, POLICE),
+        sharing_purpose=Purpose.ASB_CASE_MANAGEMENT,
+        decision_types=PSG_DECISION_TYPES,
     ),
     DemoPanel(
         "Complex Case Panel",
@@ -127,6 +149,15 @@ DEMO_PANELS: list[DemoPanel] = [
         "them at risk of homelessness.",
         "ccp.chair@eastbrook.demo",
         (HOMES, SOLUTIONS, POLICE),
+        deputy_email="solutions@eastbrook.demo",
+        cadence_rrule="FREQ=MONTHLY;BYDAY=3WE",  # the third Wednesday
+        start_time="14:00",
+        duration_minutes=90,
+        video_link="https://meet.eastbrook.demo/ccp",
+        quorum_min_organisations=2,
+        quorum_required=(HOMES, SOLUTIONS),
+        sharing_purpose=Purpose.HOMELESSNESS_PREVENTION,
+        decision_types=CCP_DECISION_TYPES,
     ),
     DemoPanel(
         "Tenancy Enforcement Panel",
@@ -134,6 +165,14 @@ DEMO_PANELS: list[DemoPanel] = [
         "and restore demoted tenancies.",
         "tep.chair@eastbrook.demo",
         (HOMES, LEGAL),
+        cadence_rrule="FREQ=MONTHLY;BYDAY=4TH",  # the fourth Thursday
+        start_time="10:00",
+        duration_minutes=60,
+        venue="Room 4.12, Eastbrook City Homes, Station Road",
+        quorum_min_organisations=2,
+        quorum_required=(HOMES, LEGAL),
+        sharing_purpose=Purpose.TENANCY_ENFORCEMENT,
+        decision_types=TEP_DECISION_TYPES,
     ),
 ]
 
@@ -177,7 +216,20 @@ def seed_demo(session: Session) -> dict[str, int]:
         panel = session.exec(select(Panel).where(Panel.name == spec.name)).first()
         if panel is None:
             panel = Panel(
-                name=spec.name, slug=slugify(spec.name), purpose=spec.purpose, chair_user_id=users[spec.chair_email].id
+                name=spec.name,
+                slug=slugify(spec.name),
+                purpose=spec.purpose,
+                chair_user_id=users[spec.chair_email].id,
+                deputy_chair_user_id=users[spec.deputy_email].id if spec.deputy_email else None,
+                cadence_rrule=spec.cadence_rrule,
+                start_time=spec.start_time,
+                duration_minutes=spec.duration_minutes,
+                venue=spec.venue,
+                video_link=spec.video_link,
+                quorum_min_organisations=spec.quorum_min_organisations,
+                quorum_required_organisation_ids=sorted(orgs[n].id for n in spec.quorum_required),  # type: ignore[misc]
+                sharing_purpose=spec.sharing_purpose,
+                decision_types=list(spec.decision_types),
             )
             session.add(panel)
             session.flush()
@@ -186,6 +238,10 @@ def seed_demo(session: Session) -> dict[str, int]:
                 organisation_id = orgs[org_name].id
                 assert organisation_id is not None
                 session.add(PanelOrganisation(panel_id=panel.id, organisation_id=organisation_id))
+            # Named members: the demo's panel members from the organisations that sit on it.
+            for account in DEMO_ACCOUNTS:
+                if account.organisation in spec.organisations and Role.PANEL_MEMBER in account.roles:
+                    session.add(PanelMember(panel_id=panel.id, user_id=users[account.email].id))  # type: ignore[arg-type]
             added["panels"] += 1
     session.flush()
     if any(added.values()):

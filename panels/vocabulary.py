@@ -242,6 +242,7 @@ class CaseEventKind(_Labelled):
     INTERVENTION = "intervention"
     DISCLOSURE = "disclosure"
     PANEL_DECISION = "panel_decision"
+    PANEL_REFERRAL = "panel_referral"
     ACTION = "action"
     NOTE = "note"
 

@@ -40,6 +40,14 @@ class Permission(StrEnum):
     CASES_INCIDENTS_RECORD = "cases:incidents:record"
     CASES_CLOSURE_APPROVE = "cases:closure:approve"
     CASES_CASE_REVIEW_MANAGE = "cases:case_review:manage"
+    # Setting up panels (members, chair, cadence, quorum, decision types) and their meetings.
+    PANELS_PANELS_MANAGE = "panels:panels:manage"
+    # Referring a case the actor's organisation leads to a panel.
+    PANELS_REFERRALS_CREATE = "panels:referrals:create"
+    # Joining meetings of panels the actor's organisation sits on, reading their packs.
+    PANELS_MEETINGS_ATTEND = "panels:meetings:attend"
+    # Chairing: also checked per panel (only the panel's chair or deputy chair may chair it).
+    PANELS_MEETINGS_CHAIR = "panels:meetings:chair"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -55,11 +63,15 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.SHARING_AGREEMENTS_READ,
             Permission.SHARING_AGREEMENTS_MANAGE,
             Permission.ADMIN_POLICY_WRITE,
+            Permission.PANELS_PANELS_MANAGE,
         }
     ),
     Role.LEAD_OFFICER: frozenset(
         {
             Permission.PANELS_PANELS_READ,
+            Permission.PANELS_REFERRALS_CREATE,
+            Permission.PANELS_MEETINGS_ATTEND,
+            Permission.PANELS_MEETINGS_CHAIR,
             Permission.CASES_REPORTS_RECORD,
             Permission.CASES_CASES_READ,
             Permission.CASES_CASES_MANAGE,
@@ -80,11 +92,16 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.SHARING_ITEMS_READ,
             Permission.CASES_CASES_READ,
             Permission.CASES_INCIDENTS_RECORD,
+            Permission.PANELS_MEETINGS_ATTEND,
+            Permission.PANELS_MEETINGS_CHAIR,
         }
     ),
     Role.MANAGER: frozenset(
         {
             Permission.PANELS_PANELS_READ,
+            Permission.PANELS_REFERRALS_CREATE,
+            Permission.PANELS_MEETINGS_ATTEND,
+            Permission.PANELS_MEETINGS_CHAIR,
             Permission.SHARING_PEOPLE_CREATE,
             Permission.SHARING_ITEMS_CREATE,
             Permission.SHARING_ITEMS_READ,

@@ -9,7 +9,7 @@ access log (refusals to the audit trail as well).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -116,6 +116,25 @@ def _live_grants(
     return grants
 
 
+def _field_rule(grants: list[_Grant], person: Person | None) -> Callable[[DataCategory], bool]:
+    """Whether a field of this category may be seen under these live grants."""
+    covered: set[DataCategory] = set()
+    for grant in grants:
+        covered |= grant.categories
+    consent_covered = {c for g in grants if g.consent_based for c in g.categories}
+    confidential = person is not None and person.is_confidential_complainant
+
+    def allowed(category: DataCategory) -> bool:
+        if category not in covered:
+            return False
+        if confidential and category in IDENTITY_CATEGORIES:
+            # A confidential complainant's identity goes only where their consent says.
+            return category in consent_covered
+        return True
+
+    return allowed
+
+
 def read_items(*, session: Session, actor: Actor, item_ids: Sequence[int], via: str) -> list[ItemView]:
     """What ``actor`` may see of these items, in the order asked; items they may not see at
     all are left out (and the refused attempt is logged)."""
@@ -156,18 +175,11 @@ def read_items(*, session: Session, actor: Actor, item_ids: Sequence[int], via: 
                     subject_type="information_item", subject_id=item_id, reason="not disclosed", detail={"via": via},
                 )  # fmt: skip
                 continue
-            covered: set[DataCategory] = set()
-            for grant in item_grants:
-                covered |= grant.categories
-            consent_covered = {c for g in item_grants if g.consent_based for c in g.categories}
-            confidential = person is not None and person.is_confidential_complainant
+            may_see = _field_rule(item_grants, person)
             shown = []
             withheld_keys = []
             for key, label, value, category in fields:
-                allowed = category in covered
-                if allowed and confidential and category in IDENTITY_CATEGORIES:
-                    # A confidential complainant's identity goes only where their consent says.
-                    allowed = category in consent_covered
+                allowed = may_see(category)
                 shown.append(FieldView(key, label, value if allowed else WITHHELD, not allowed))
                 if not allowed:
                     withheld_keys.append(key)
@@ -289,3 +301,51 @@ def visible_item_ids(
     if case_reference is not None:
         query = query.where(InformationItem.case_reference == case_reference)
     return [i for i in session.exec(query.order_by(col(InformationItem.id).desc()).limit(limit)) if i is not None]
+
+
+@dataclass(frozen=True)
+class ItemVisibility:
+    """What an organisation would see of an item: nothing, or these fields (and not those)."""
+
+    item_id: int
+    visible: bool
+    shown_fields: tuple[str, ...]  # labels
+    withheld_fields: tuple[str, ...]  # labels
+
+
+def preview_visibility(
+    session: Session, organisation_id: int, item_ids: Sequence[int], *, today: date | None = None
+) -> dict[int, ItemVisibility]:
+    """What ``organisation_id`` would see of each item under the same live-disclosure rule as
+    :func:`read_items`, without reading anything as that organisation (so nothing is logged).
+    Callers show it only to the items' owner (e.g. a lead officer previewing a panel pack)."""
+    if not item_ids:
+        return {}
+    today = today or utcnow().date()
+    items = {i.id: i for i in session.exec(select(InformationItem).where(col(InformationItem.id).in_(list(item_ids))))}
+    person_ids = {i.person_id for i in items.values() if i.person_id is not None}
+    people = {p.id: p for p in session.exec(select(Person).where(col(Person.id).in_(person_ids)))} if person_ids else {}
+    foreign = [i.id for i in items.values() if i.id is not None and i.owner_organisation_id != organisation_id]
+    grants = _live_grants(session, organisation_id, foreign, today) if foreign else {}
+    result: dict[int, ItemVisibility] = {}
+    for item_id in item_ids:
+        item = items.get(item_id)
+        if item is None:
+            continue
+        person = people.get(item.person_id) if item.person_id is not None else None
+        fields = _fields(item, person)
+        if item.owner_organisation_id == organisation_id:
+            result[item_id] = ItemVisibility(item_id, True, tuple(f[1] for f in fields), ())
+            continue
+        item_grants = grants.get(item_id, [])
+        if not item_grants:
+            result[item_id] = ItemVisibility(item_id, False, (), tuple(f[1] for f in fields))
+            continue
+        may_see = _field_rule(item_grants, person)
+        result[item_id] = ItemVisibility(
+            item_id,
+            True,
+            tuple(label for _, label, _, category in fields if may_see(category)),
+            tuple(label for _, label, _, category in fields if not may_see(category)),
+        )
+    return result

@@ -1,0 +1,166 @@
+"""Panels as data: setting one up, what is checked, who may, and the demo panels' set-up."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from panels.demo import LEGAL, POLICE, SOLUTIONS
+from panels.models import Panel, PanelMember, PanelOrganisation
+from panels.panel_config import (
+    CCP_DECISION_TYPES,
+    DECISION_TYPES,
+    PSG_DECISION_TYPES,
+    TEP_DECISION_TYPES,
+    create_panel,
+    panel_input_of,
+    update_panel,
+)
+from sharing.access import DENIED_MESSAGE
+from sharing.db import transaction
+from sharing.errors import InvalidInput, PermissionDenied
+from sharing.models import Organisation
+from tests.unit.helpers import audit_events, last_audit_id
+from tests.unit.meeting_helpers import MeetingWorld, meeting_world, panel_input
+
+__all__ = ["meeting_world"]
+
+
+def test_an_administrator_sets_up_a_panel_with_its_members_and_rules(
+    engine: Engine, meeting_world: MeetingWorld
+) -> None:
+    world = meeting_world
+    since = last_audit_id(engine)
+    data = panel_input(
+        world, member_user_ids=[world.police.member.user_id], cadence_rrule="rrule:freq=monthly;byday=2tu"
+    )
+    with transaction(engine) as session:
+        panel_id = create_panel(session=session, actor=world.admin, data=data).id
+    with Session(engine) as session:
+        panel = session.get(Panel, panel_id)
+        assert panel is not None
+        assert panel.cadence_rrule == "FREQ=MONTHLY;BYDAY=2TU"
+        assert panel.agenda_cutoff_working_days == 5 and panel.pack_lead_working_days == 5
+        assert panel.quorum_required_organisation_ids == [world.legal.org.id]
+        assert panel.deputy_chair_user_id == world.deputy.user_id
+        assert set(
+            session.exec(select(PanelOrganisation.organisation_id).where(PanelOrganisation.panel_id == panel_id))
+        ) == {o.id for o in world.orgs}
+        assert list(session.exec(select(PanelMember.user_id).where(PanelMember.panel_id == panel_id))) == [
+            world.police.member.user_id
+        ]
+    (event,) = audit_events(engine, subject_type="panel", subject_id=panel_id, since=since)
+    assert event.action == "panels:panel:created"
+    assert event.actor_user_id == world.admin.user_id
+
+
+def test_a_bad_meeting_pattern_and_other_mistakes_are_named_at_their_fields(
+    engine: Engine, meeting_world: MeetingWorld
+) -> None:
+    world = meeting_world
+    data = panel_input(
+        world,
+        cadence_rrule="FREQ=MONTHLY;BYDAY=2XX",
+        start_time="25:99",
+        quorum_min_organisations=9,
+        quorum_required_organisation_ids=[999_999],
+        decision_types=["action_plan", "hang_them_all"],
+        venue="",
+        sharing_purpose="gossip",
+        agenda_cutoff_working_days=-1,
+    )
+    with pytest.raises(InvalidInput) as error, transaction(engine) as session:
+        create_panel(session=session, actor=world.admin, data=data)
+    errors = error.value.field_errors
+    assert errors["cadence_rrule"] == "The meeting pattern is not valid: invalid 'BYDAY': 2XX."
+    assert errors["start_time"] == "The start time is not valid: use the 24-hour clock, e.g. 10:00."
+    assert errors["quorum_min_organisations"] == "The quorum must be between 1 and the 4 organisations on the panel."
+    assert errors["quorum_required_organisation_ids"] == "Organisations that must be present must sit on the panel."
+    assert errors["decision_types"] == "These are not decisions the portal knows: hang_them_all."
+    assert errors["venue"] == "Give a venue or a video link for the meetings."
+    assert errors["sharing_purpose"] == "Choose the purpose the panel's packs are shared for."
+    assert errors["agenda_cutoff_working_days"] == "Give a number of working days from 0 to 30."
+
+
+@pytest.mark.parametrize(
+    ("rule", "reason"),
+    [
+        ("FREQ=HOURLY", "a panel cannot meet more often than daily"),
+        ("BYDAY=2TU", "it must say how often (FREQ=WEEKLY or FREQ=MONTHLY, for example)"),
+        ("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30", "it never produces a meeting"),
+        ("", "give one rule such as FREQ=MONTHLY;BYDAY=2TU"),
+    ],
+)
+def test_meeting_patterns_that_cannot_work_are_refused(
+    engine: Engine, meeting_world: MeetingWorld, rule: str, reason: str
+) -> None:
+    with pytest.raises(InvalidInput) as error, transaction(engine) as session:
+        create_panel(session=session, actor=meeting_world.admin, data=panel_input(meeting_world, cadence_rrule=rule))
+    assert error.value.field_errors["cadence_rrule"] == f"The meeting pattern is not valid: {reason}."
+
+
+def test_the_chair_must_come_from_the_panel_and_differ_from_the_deputy(
+    engine: Engine, meeting_world: MeetingWorld
+) -> None:
+    world = meeting_world
+    data = panel_input(
+        world, organisation_ids=[world.police.org.id, world.legal.org.id], quorum_required_organisation_ids=[]
+    )
+    data.deputy_chair_user_id = world.deputy.user_id
+    with pytest.raises(InvalidInput) as error, transaction(engine) as session:
+        create_panel(session=session, actor=world.admin, data=data)
+    assert error.value.field_errors == {
+        "chair_user_id": "The chair must be an active person from an organisation on the panel."
+    }
+    same = panel_input(world, deputy_chair_user_id=world.chair.user_id)
+    with pytest.raises(InvalidInput) as error, transaction(engine) as session:
+        create_panel(session=session, actor=world.admin, data=same)
+    assert error.value.field_errors == {
+        "deputy_chair_user_id": "The deputy chair must be someone other than the chair."
+    }
+
+
+def test_only_administrators_set_up_panels(engine: Engine, meeting_world: MeetingWorld) -> None:
+    since = last_audit_id(engine)
+    with pytest.raises(PermissionDenied) as error, transaction(engine) as session:
+        create_panel(session=session, actor=meeting_world.chair, data=panel_input(meeting_world))
+    assert error.value.message == DENIED_MESSAGE
+    (event,) = audit_events(engine, actor_user_id=meeting_world.chair.user_id, since=since)
+    assert event.reason == "lacks panels:panels:manage"
+
+
+def test_updating_a_panel_records_what_changed(engine: Engine, meeting_world: MeetingWorld) -> None:
+    world = meeting_world
+    with transaction(engine) as session:
+        panel = create_panel(session=session, actor=world.admin, data=panel_input(world))
+        panel_id = panel.id
+        assert panel_id is not None
+        data = panel_input_of(session, panel)
+    data.cadence_rrule = "FREQ=MONTHLY;BYDAY=3WE"
+    data.quorum_min_organisations = 3
+    since = last_audit_id(engine)
+    with transaction(engine) as session:
+        update_panel(session=session, actor=world.admin, panel_id=panel_id, data=data)
+    (event,) = audit_events(engine, subject_type="panel", subject_id=panel_id, since=since)
+    assert event.action == "panels:panel:updated"
+    assert event.detail == {"changed": ["cadence_rrule", "quorum_min_organisations"]}
+
+
+def test_the_demo_panels_are_configured_from_the_policies(db: Session) -> None:
+    panels = {p.name: p for p in db.exec(select(Panel))}
+    orgs = {o.name: o.id for o in db.exec(select(Organisation))}
+    psg, ccp, tep = panels["Problem Solving Group"], panels["Complex Case Panel"], panels["Tenancy Enforcement Panel"]
+    assert psg.cadence_rrule == "FREQ=MONTHLY;BYDAY=2TU"
+    assert psg.decision_types == list(PSG_DECISION_TYPES)
+    assert psg.sharing_purpose == "asb_case_management"
+    assert orgs[POLICE] in psg.quorum_required_organisation_ids
+    assert ccp.decision_types == list(CCP_DECISION_TYPES)
+    assert ccp.sharing_purpose == "homelessness_prevention"
+    assert orgs[SOLUTIONS] in ccp.quorum_required_organisation_ids
+    assert tep.decision_types == list(TEP_DECISION_TYPES)
+    assert tep.sharing_purpose == "tenancy_enforcement"
+    assert orgs[LEGAL] in tep.quorum_required_organisation_ids
+    for panel in (psg, ccp, tep):
+        assert all(key in DECISION_TYPES for key in panel.decision_types)
+        assert panel.venue or panel.video_link
