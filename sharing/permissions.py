@@ -40,6 +40,13 @@ class Permission(StrEnum):
     CASES_INCIDENTS_RECORD = "cases:incidents:record"
     CASES_CLOSURE_APPROVE = "cases:closure:approve"
     CASES_CASE_REVIEW_MANAGE = "cases:case_review:manage"
+    ACTIONS_PLANS_MANAGE = "actions:plans:manage"
+    ACTIONS_ACTIONS_READ = "actions:actions:read"
+    ACTIONS_ACTIONS_UPDATE = "actions:actions:update"
+    ACTIONS_AGENCY_READ = "actions:agency:read"
+    NOTIFICATIONS_OWN_READ = "notifications:own:read"
+    ADMIN_SCHEDULER_READ = "admin:scheduler:read"
+    ADMIN_OUTBOX_READ = "admin:outbox:read"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -55,6 +62,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.SHARING_AGREEMENTS_READ,
             Permission.SHARING_AGREEMENTS_MANAGE,
             Permission.ADMIN_POLICY_WRITE,
+            Permission.ADMIN_SCHEDULER_READ,
+            Permission.ADMIN_OUTBOX_READ,
+            Permission.NOTIFICATIONS_OWN_READ,
         }
     ),
     Role.LEAD_OFFICER: frozenset(
@@ -71,6 +81,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.SHARING_AGREEMENTS_READ,
             Permission.SHARING_CONSENT_RECORD,
             Permission.SHARING_DISCLOSURES_REQUEST,
+            Permission.ACTIONS_PLANS_MANAGE,
+            Permission.ACTIONS_ACTIONS_READ,
+            Permission.ACTIONS_ACTIONS_UPDATE,
+            Permission.NOTIFICATIONS_OWN_READ,
         }
     ),
     # Partners on panels see what is disclosed to them and may add incidents to cases they can see.
@@ -80,6 +94,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.SHARING_ITEMS_READ,
             Permission.CASES_CASES_READ,
             Permission.CASES_INCIDENTS_RECORD,
+            Permission.ACTIONS_ACTIONS_READ,
+            Permission.ACTIONS_ACTIONS_UPDATE,
+            Permission.NOTIFICATIONS_OWN_READ,
         }
     ),
     Role.MANAGER: frozenset(
@@ -97,6 +114,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CASES_INCIDENTS_RECORD,
             Permission.CASES_CLOSURE_APPROVE,
             Permission.CASES_CASE_REVIEW_MANAGE,
+            Permission.ACTIONS_PLANS_MANAGE,
+            Permission.ACTIONS_ACTIONS_READ,
+            Permission.ACTIONS_ACTIONS_UPDATE,
+            Permission.ACTIONS_AGENCY_READ,
+            Permission.NOTIFICATIONS_OWN_READ,
         }
     ),
     Role.INFORMATION_SHARING_OFFICER: frozenset(
@@ -113,6 +135,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.SHARING_SAR_MANAGE,
             Permission.CASES_CASES_READ,
             Permission.SHARING_RETENTION_MANAGE,
+            Permission.NOTIFICATIONS_OWN_READ,
         }
     ),
 }
