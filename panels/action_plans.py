@@ -60,6 +60,7 @@ NOT_YOUR_ACTION = (
 )
 NOT_YOUR_AGENCY = "Only the organisation leading the case can give this action to another organisation."
 PLAN_VIA = "action plan"
+EVIDENCE_FILES = "Attach the evidence as a PDF, PNG or JPEG file of up to 10 MB."
 
 
 # --- Read models ------------------------------------------------------------------------------
@@ -668,17 +669,15 @@ def update_action(
         errors["status"] = "This action is closed. Ask the case officer to reopen it if more needs doing."
     if errors:
         raise InvalidInput(errors)
-    document = (
-        store_document(
-            session=session,
-            actor=actor,
-            filename=evidence.filename,
-            content_type=evidence.content_type,
-            content=evidence.content,
-        )
-        if evidence is not None
-        else None
-    )
+    document = None
+    if evidence is not None:
+        try:
+            document = store_document(
+                session=session, actor=actor, filename=evidence.filename, content_type=evidence.content_type,
+                content=evidence.content,
+            )  # fmt: skip
+        except InvalidInput:
+            raise InvalidInput({"evidence": EVIDENCE_FILES}) from None
     now = utcnow()
     action.status = new_status
     action.completed_at = None if new_status.is_open else (action.completed_at if not current.is_open else now)

@@ -18,6 +18,8 @@ organisation's policy, never a number written here.
 from __future__ import annotations
 
 import importlib
+import inspect
+import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import func
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from panels.action_models import (
@@ -52,12 +55,14 @@ from panels.policy import CasePolicy, ContactCadence, LegalClocks, StagePolicy, 
 from panels.vocabulary import CaseStage, CaseStatus, InterventionKind, InterventionStatus
 from sharing.audit import AuditAction, Outcome, record_event
 from sharing.config import get_settings
-from sharing.db import utcnow
+from sharing.db import transaction, utcnow
 from sharing.models import Organisation, Role, SharingAgreement, SubjectAccessRequest, User
 from sharing.permissions import SYSTEM_ACTOR
 from sharing.register import flag_expired_consent
 from sharing.retention import records_past_retention
 from sharing.vocabulary import AgreementStatus
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -645,8 +650,9 @@ def _consent_step(session: Session, now: datetime, today: date) -> dict[str, int
 
 
 def _closure_step(session: Session, now: datetime, today: date) -> dict[str, int]:
-    """Quiet cases proposed for closure (003 §8.5), when the stages module provides it as
-    ``propose_quiet_cases_for_closure(*, session, actor, today)``."""
+    """Quiet cases proposed for closure (003 §8.5), when the stages module provides
+    ``propose_quiet_cases_for_closure``; it is given those of ``session``, ``actor``, ``today``
+    and ``now`` it names, as keywords."""
     try:
         stages = importlib.import_module("panels.stages")
     except ImportError:
@@ -654,7 +660,9 @@ def _closure_step(session: Session, now: datetime, today: date) -> dict[str, int
     propose = getattr(stages, "propose_quiet_cases_for_closure", None)
     if propose is None:
         return {}
-    proposed = propose(session=session, actor=SYSTEM_ACTOR, today=today)
+    offered = {"session": session, "actor": SYSTEM_ACTOR, "today": today, "now": now}
+    wanted = inspect.signature(propose).parameters
+    proposed = propose(**{name: value for name, value in offered.items() if name in wanted})
     count = len(proposed) if hasattr(proposed, "__len__") else int(proposed or 0)
     return {"closures_proposed": count} if count else {}
 
@@ -678,14 +686,31 @@ def register_sweep_step(name: str, step: SweepStep) -> None:
     SWEEP_STEPS[name] = step
 
 
-def sweep_reminders(*, session: Session, now: datetime | None = None) -> dict[str, int]:
-    """The reminders sweep (a scheduled job): every rule above, for every open record,
-    in one transaction.  Returns how many reminders of each kind were raised."""
+class SweepIncomplete(Exception):
+    """Some steps of the sweep failed (the others' reminders were kept)."""
+
+
+def sweep_reminders(*, engine: Engine, now: datetime | None = None) -> dict[str, int]:
+    """The reminders sweep (a scheduled job): every rule above, for every open record.
+
+    Each step runs in a transaction of its own, so one failing clock (another module's
+    step, say) does not stop every other reminder; it is logged and the run reports it as
+    failed (:class:`SweepIncomplete`).  Reminders are idempotent by their dedupe keys, so a
+    step run again raises nothing twice.  Returns how many reminders of each kind were raised.
+    """
     now = now or utcnow()
     today = local_date(now)
     counts: Counter[str] = Counter()
-    for step in list(SWEEP_STEPS.values()):
-        counts.update(step(session, now, today))
+    failed: list[str] = []
+    for name, step in list(SWEEP_STEPS.items()):
+        try:
+            with transaction(engine) as session:
+                counts.update(step(session, now, today))
+        except Exception as error:
+            log.exception("Reminder sweep step %s failed", name)
+            failed.append(f"{name} ({type(error).__name__}: {error})")
+    if failed:
+        raise SweepIncomplete(f"Steps that failed: {'; '.join(failed)}. Counts of the others: {dict(counts)}")
     return dict(counts)
 
 

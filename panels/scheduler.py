@@ -28,8 +28,9 @@ Exactly-once effects
     the job's effects.  That column is unique per job: a second run of a slot, wherever it
     runs, fails to commit and leaves nothing.  A run cut short (its process killed) commits
     nothing, its row shows ``interrupted``, and the next run of the slot does the work.  The
-    job bodies are idempotent besides (reminders have unique dedupe keys).  The outbox
-    sender is the exception: it sends email in steps of its own (see
+    job bodies are idempotent besides.  Two jobs commit in steps of their own instead: the
+    reminders sweep (a transaction per step, so one failing clock does not hold up the
+    others; each reminder exists once by its unique dedupe key) and the outbox sender (see
     ``panels.notifications`` for its at-least-once delivery).
 
 Misfires
@@ -134,8 +135,8 @@ def week_slot(now: datetime, settings: Settings) -> str:
     return f"{year}-W{week:02d}"
 
 
-def _sweep(*, session: Session, now: datetime) -> dict[str, Any]:
-    return sweep_reminders(session=session, now=now)
+def _sweep(*, engine: Engine, now: datetime) -> dict[str, Any]:
+    return sweep_reminders(engine=engine, now=now)
 
 
 def _outbox(*, engine: Engine, now: datetime) -> dict[str, Any]:
@@ -157,6 +158,7 @@ register_job(
         trigger=lambda s: CronTrigger(minute=f"*/{s.reminder_sweep_minutes}", timezone=_zone(s)),
         slot=minute_slot(lambda s: s.reminder_sweep_minutes),
         run=_sweep,
+        transactional=False,  # a transaction per step; reminders are idempotent by their keys
     )
 )
 register_job(

@@ -296,11 +296,12 @@ def test_evidence_is_stored_with_the_update_and_the_history_lists_every_step(eng
         assert history[1].by_name == "Police Member" and history[1].note == "Signed letter attached"
         document = session.get(StoredDocument, history[1].document_id)
         assert document is not None and document.content == PDF
-    with pytest.raises(InvalidInput), transaction(engine) as session:
+    with pytest.raises(InvalidInput) as error, transaction(engine) as session:
         update_action(
             session=session, actor=cw.officer, action_id=action.id, status="done", note="Photo",
             evidence=EvidenceFile("photo.png", "image/png", b"not a png"),
         )  # fmt: skip
+    assert error.value.field_errors == {"evidence": "Attach the evidence as a PDF, PNG or JPEG file of up to 10 MB."}
 
 
 # --- The plan as a whole ----------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 import types
+import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -19,6 +20,7 @@ from panels.case_models import Case, Intervention
 from panels.policy import CasePolicy, ContactCadence, LegalClocks, StagePolicy, set_case_policy
 from panels.reminders import (
     SWEEP_STEPS,
+    SweepIncomplete,
     action_reminders,
     agreement_reminders,
     contact_reminders,
@@ -227,8 +229,7 @@ def reminders_with(engine: Engine, prefix: str) -> list[Reminder]:
 
 
 def sweep(engine: Engine, day: date) -> dict[str, int]:
-    with transaction(engine) as session:
-        return sweep_reminders(session=session, now=noon(day))
+    return sweep_reminders(engine=engine, now=noon(day))
 
 
 def test_running_the_sweep_twice_raises_each_reminder_once(engine: Engine, case_world: CaseWorld) -> None:
@@ -391,7 +392,7 @@ def test_the_weekly_digest_tells_managers_of_actions_more_than_two_weeks_overdue
 def test_other_clocks_join_the_sweep(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[date] = []
 
-    def proposals(*, session: Session, actor: Any, today: date) -> list[int]:
+    def proposals(*, session: Session, today: date) -> list[int]:  # given only what it names
         calls.append(today)
         return [1, 2]
 
@@ -403,6 +404,26 @@ def test_other_clocks_join_the_sweep(engine: Engine, monkeypatch: pytest.MonkeyP
     register_sweep_step("another", lambda session, now, today: {})
     assert "another" in SWEEP_STEPS
     del SWEEP_STEPS["another"]
+
+
+def test_a_failing_step_does_not_stop_the_other_reminders(
+    engine: Engine, case_world: CaseWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cw = case_world
+    case = make_case(engine, cw.officer)
+    action = add(engine, cw.officer, case.id, owner_organisation_id=cw.council_id, due_on=D, today=D)
+
+    def broken(session: Session, now: datetime, today: date) -> dict[str, int]:
+        session.add(Reminder(dedupe_key=f"broken:{uuid.uuid4().hex}", kind="x"))
+        session.flush()
+        raise ValueError("a clock broke")
+
+    steps = {"broken": broken, **SWEEP_STEPS}  # first, so the others run after it
+    monkeypatch.setattr("panels.reminders.SWEEP_STEPS", steps)
+    with pytest.raises(SweepIncomplete, match=r"broken \(ValueError: a clock broke\)"):
+        sweep(engine, D)
+    assert len(reminders_with(engine, f"action:{action.id}:")) == 1
+    assert reminders_with(engine, "broken:") == []  # its own writes rolled back
 
 
 def test_notifications_made_by_reminders_carry_no_personal_data(engine: Engine, case_world: CaseWorld) -> None:
