@@ -333,7 +333,7 @@ def get_action_plan(*, session: Session, actor: Actor, case_id: int, today: date
     whole = actor.is_system or actor.organisation_id == case.lead_organisation_id
     if not whole and plan is not None and plan.item_id is not None:
         # The chokepoint decides (and logs) whether the plan was shared with this organisation.
-        whole = bool(read_items(session=session, actor=actor, item_ids=[plan.item_id], via=PLAN_VIA))
+        whole = plan.item_id in _plans_shared_with(session, actor, [plan.item_id])
     if not whole:
         actions = [a for a in actions if a.owner_organisation_id == actor.organisation_id]
     return PlanRead(
@@ -782,11 +782,14 @@ def list_my_actions(*, session: Session, actor: Actor, today: date | None = None
 def list_agency_actions(
     *, session: Session, actor: Actor, today: date | None = None, include_closed: bool = False
 ) -> list[ActionRead]:
-    """Every action the manager's organisation owns (open ones only unless asked), overdue first."""
+    """Every action the manager's organisation owns, overdue first: the open ones on open
+    cases, or every one with ``include_closed``."""
     require(actor, Permission.ACTIONS_AGENCY_READ, subject_type="organisation", subject_id=actor.organisation_id)
     query = select(CaseAction).where(CaseAction.owner_organisation_id == actor.organisation_id)
     if not include_closed:
-        query = query.where(col(CaseAction.status).in_([str(s) for s in OPEN_ACTION_STATUSES]))
+        query = query.join(Case, col(Case.id) == col(CaseAction.case_id)).where(
+            col(CaseAction.status).in_([str(s) for s in OPEN_ACTION_STATUSES]), Case.status != CaseStatus.CLOSED
+        )
     actions = session.exec(query).all()
     return sorted(_reads(session, actor, actions, today or local_date(utcnow())), key=_worklist_order)
 
@@ -843,14 +846,19 @@ def carry_forward_actions(
             for p in session.exec(select(ActionPlan).where(col(ActionPlan.id).in_({a.plan_id for a in others})))
         }
         item_ids = sorted({i for i in plans.values() if i is not None})
-        readable = (
-            {v.id for v in read_items(session=session, actor=actor, item_ids=item_ids, via=PLAN_VIA)}
-            if actor.can(Permission.SHARING_ITEMS_READ)
-            else set()
-        )
+        readable = _plans_shared_with(session, actor, item_ids)
         withheld = {a.id for a in others if a.id is not None and plans.get(a.plan_id) not in readable}
     reads = _reads(session, actor, actions, today or local_date(utcnow()), withheld_ids=frozenset(withheld))
     return sorted(reads, key=_worklist_order)
+
+
+def _plans_shared_with(session: Session, actor: Actor, item_ids: Sequence[int]) -> set[int]:
+    """The plan items the actor's organisation may read in full, as the chokepoint decides
+    (and logs); a disclosure of other categories, which shows nothing of a plan, does not count."""
+    if not item_ids or not actor.can(Permission.SHARING_ITEMS_READ):
+        return set()
+    views = read_items(session=session, actor=actor, item_ids=item_ids, via=PLAN_VIA)
+    return {v.id for v in views if not any(f.withheld for f in v.fields)}
 
 
 def _sees_own(session: Session, actor: Actor, action: CaseAction) -> bool:

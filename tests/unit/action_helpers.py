@@ -42,7 +42,9 @@ def add(
     return action
 
 
-def disclose(engine: Engine, item_id: int, *, from_org: int, to_org: int) -> int:
+def disclose(
+    engine: Engine, item_id: int, *, from_org: int, to_org: int, category: DataCategory = DataCategory.ASB_HISTORY
+) -> int:
     """A live disclosure of one item (written directly: the sharing rules are tested elsewhere)."""
     with transaction(engine) as session:
         disclosure = Disclosure(
@@ -51,7 +53,7 @@ def disclose(engine: Engine, item_id: int, *, from_org: int, to_org: int) -> int
             recipient_organisation_id=to_org,
             purpose=Purpose.ASB_CASE_MANAGEMENT,
             basis=LawfulBasis.CRIME_AND_DISORDER_S115,
-            categories=[str(DataCategory.ASB_HISTORY)],
+            categories=[str(category)],
             what_was_shared="Action plan",
         )
         session.add(disclosure)

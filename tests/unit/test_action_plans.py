@@ -40,7 +40,7 @@ from sharing.models import InformationItem, OrganisationType, Role, StoredDocume
 from sharing.permissions import Actor
 from sharing.reads import read_item
 from sharing.rules import add_working_days
-from sharing.vocabulary import WITHHELD
+from sharing.vocabulary import WITHHELD, DataCategory
 from tests.conftest import actor_of
 from tests.unit.action_helpers import add, disclose, notifications_of
 from tests.unit.case_helpers import CaseWorld, case_world, make_case
@@ -318,6 +318,10 @@ def test_the_plan_is_whole_for_the_lead_and_for_a_partner_it_was_disclosed_to(en
     assert not lead_view.partial and [a.id for a in lead_view.actions] == [police_owned.id, council_owned.id]
     assert housing_view.partial and housing_view.actions == ()
     assert plan.item_id is not None
+    # Sharing other kinds of information shows nothing of the plan.
+    disclose(engine, plan.item_id, from_org=cw.council_id, to_org=world.housing_id, category=DataCategory.HEALTH)
+    with Session(engine) as session:
+        assert get_action_plan(session=session, actor=world.housing_member, case_id=case_id).partial
     disclose(engine, plan.item_id, from_org=cw.council_id, to_org=world.housing_id)
     with Session(engine) as session:
         housing_view = get_action_plan(session=session, actor=world.housing_member, case_id=case_id)
