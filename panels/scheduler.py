@@ -140,7 +140,7 @@ def _sweep(*, engine: Engine, now: datetime) -> dict[str, Any]:
 
 
 def _outbox(*, engine: Engine, now: datetime) -> dict[str, Any]:
-    return send_outbox(engine=engine, now=now, sender_id=_PROCESS_ID)
+    return send_outbox(engine=engine, now=now, sender_id=f"{socket.gethostname()}:{os.getpid()}")
 
 
 def _digest(*, session: Session, now: datetime) -> dict[str, Any]:
@@ -195,7 +195,11 @@ register_job(
 
 # --- Running one job -------------------------------------------------------------------------
 
-_PROCESS_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+def new_holder_id() -> str:
+    """Who this process is in the election: made when it starts, not at import, so workers
+    forked from one parent never share it (sharing it would let each take the lease)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 @dataclass(frozen=True)
@@ -242,7 +246,7 @@ def run_job(
     engine = engine or get_engine()
     settings = get_settings()
     now = now or utcnow()
-    holder = holder_id or _PROCESS_ID
+    holder = holder_id or new_holder_id()
     slot = spec.slot(now, settings)
     with transaction(engine) as session:
         if _slot_done(session, job_id, slot):
@@ -644,7 +648,7 @@ def start_scheduler(
     global _ACTIVE
     engine = engine or get_engine()
     settings = settings or get_settings()
-    holder = holder_id or _PROCESS_ID
+    holder = holder_id or new_holder_id()
     with _ACTIVE_LOCK:
         if _ACTIVE is not None:
             raise RuntimeError("The scheduler is already running in this process.")
