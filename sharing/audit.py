@@ -150,6 +150,8 @@ class AuditAction(StrEnum):
     SCHEDULER_LEADER_LOST = "scheduler:leader:lost"
     JOB_COMPLETED = "scheduler:job:completed"
     JOB_FAILED = "scheduler:job:failed"
+    # An administrator asked for a job to run at once (the run itself is the system's).
+    JOB_RUN_REQUESTED = "scheduler:job:run_requested"
 
 
 class Outcome(StrEnum):

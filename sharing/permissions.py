@@ -54,6 +54,8 @@ class Permission(StrEnum):
     ACTIONS_AGENCY_READ = "actions:agency:read"
     NOTIFICATIONS_OWN_READ = "notifications:own:read"
     ADMIN_SCHEDULER_READ = "admin:scheduler:read"
+    # Running a scheduled job at once ("Run now"); it runs as the system, like every run.
+    ADMIN_SCHEDULER_RUN = "admin:scheduler:run"
     ADMIN_OUTBOX_READ = "admin:outbox:read"
 
 
@@ -72,6 +74,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ADMIN_POLICY_WRITE,
             Permission.PANELS_PANELS_MANAGE,
             Permission.ADMIN_SCHEDULER_READ,
+            Permission.ADMIN_SCHEDULER_RUN,
             Permission.ADMIN_OUTBOX_READ,
             Permission.NOTIFICATIONS_OWN_READ,
         }
