@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from dateutil.relativedelta import relativedelta
 from sqlmodel import Session, col, select
 
 from panels.action_models import (
@@ -121,6 +122,10 @@ class PlanRead:
     # True when the plan as a whole was not shared with the actor's organisation: only the
     # actions it owns are listed.
     partial: bool = False
+    # The actor's organisation leads the case and the actor may change the plan.
+    can_manage: bool = False
+    # When the agreed plan is next due for review (every ``action_plan_review_every_months``).
+    next_review_on: date | None = None
 
 
 @dataclass
@@ -345,7 +350,20 @@ def get_action_plan(*, session: Session, actor: Actor, case_id: int, today: date
         last_reviewed_on=plan.last_reviewed_on if plan and whole else None,
         actions=tuple(_reads(session, actor, actions, today)),
         partial=not whole,
+        can_manage=actor.can(Permission.ACTIONS_PLANS_MANAGE)
+        and (actor.is_system or actor.organisation_id == case.lead_organisation_id),
+        next_review_on=_next_review_on(plan, get_case_policy(session, case.lead_organisation_id).cadence)
+        if plan is not None and whole
+        else None,
     )
+
+
+def _next_review_on(plan: ActionPlan, cadence: ContactCadence) -> date | None:
+    anchor = plan.last_reviewed_on or plan.agreed_on
+    if anchor is None:
+        return None
+    result: date = anchor + relativedelta(months=cadence.action_plan_review_every_months)
+    return result
 
 
 def agree_action_plan(
@@ -628,6 +646,50 @@ def assign_action(
     )  # fmt: skip
     _tell_owner(session, action, case)
     return action
+
+
+@dataclass(frozen=True)
+class OwnerChoice:
+    """An organisation an action can be given to, and its people who can update actions."""
+
+    organisation_id: int
+    organisation: str
+    people: tuple[tuple[int, str], ...]
+
+
+def list_action_owners(*, session: Session, actor: Actor, case_id: int) -> list[OwnerChoice]:
+    """Who the lead organisation can give the case's actions to: every active organisation
+    (the lead first), each with its active people able to update actions."""
+    case = case_for_update(session, actor, case_id, Permission.ACTIONS_PLANS_MANAGE)
+    orgs = session.exec(select(Organisation).where(col(Organisation.active)).order_by(col(Organisation.name))).all()
+    rows = session.exec(
+        select(User.id, User.full_name, User.organisation_id, UserRole.role)
+        .join(UserRole, col(UserRole.user_id) == col(User.id))
+        .where(col(User.is_active))
+        .order_by(col(User.full_name))
+    ).all()
+    roles: dict[int, set[Role]] = {}
+    names: dict[int, tuple[str, int]] = {}
+    for user_id, name, organisation_id, role in rows:
+        if user_id is None:
+            continue
+        roles.setdefault(user_id, set()).add(Role(role))
+        names[user_id] = (name, organisation_id)
+    able = [
+        (user_id, name, organisation_id)
+        for user_id, (name, organisation_id) in names.items()
+        if Permission.ACTIONS_ACTIONS_UPDATE in permissions_for(frozenset(roles[user_id]))
+    ]
+    choices = [
+        OwnerChoice(
+            organisation_id=o.id,
+            organisation=o.name,
+            people=tuple(sorted(((u, n) for u, n, org in able if org == o.id), key=lambda p: p[1])),
+        )
+        for o in orgs
+        if o.id is not None
+    ]
+    return sorted(choices, key=lambda c: c.organisation_id != case.lead_organisation_id)
 
 
 # --- Updating actions ------------------------------------------------------------------------
