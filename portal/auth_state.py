@@ -40,6 +40,12 @@ class AuthState(rx.State):
     can_read_cases: bool = False
     can_record_reports: bool = False
     can_manage_cases: bool = False
+    can_read_actions: bool = False
+    can_manage_plans: bool = False
+    can_read_agency_actions: bool = False
+    has_notifications: bool = False
+    can_read_scheduler: bool = False
+    can_read_outbox: bool = False
 
     def _client_ip(self) -> str | None:
         return self.router.session.client_ip or None
@@ -71,6 +77,12 @@ class AuthState(rx.State):
         self.can_read_cases = actor.can(Permission.CASES_CASES_READ)
         self.can_record_reports = actor.can(Permission.CASES_REPORTS_RECORD)
         self.can_manage_cases = actor.can(Permission.CASES_CASES_MANAGE)
+        self.can_read_actions = actor.can(Permission.ACTIONS_ACTIONS_READ)
+        self.can_manage_plans = actor.can(Permission.ACTIONS_PLANS_MANAGE)
+        self.can_read_agency_actions = actor.can(Permission.ACTIONS_AGENCY_READ)
+        self.has_notifications = actor.can(Permission.NOTIFICATIONS_OWN_READ)
+        self.can_read_scheduler = actor.can(Permission.ADMIN_SCHEDULER_READ)
+        self.can_read_outbox = actor.can(Permission.ADMIN_OUTBOX_READ)
 
     def _forget(self) -> None:
         self.signed_in = False
@@ -80,6 +92,8 @@ class AuthState(rx.State):
         self.can_read_items = self.can_share = self.can_use_console = self.can_read_agreements = False
         self.can_record_consent = self.can_manage_records = False
         self.can_read_cases = self.can_record_reports = self.can_manage_cases = False
+        self.can_read_actions = self.can_manage_plans = self.can_read_agency_actions = False
+        self.has_notifications = self.can_read_scheduler = self.can_read_outbox = False
 
     def _to_sign_in(self, message: str) -> Any:
         self._forget()

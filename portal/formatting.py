@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sharing.config import get_settings
@@ -34,6 +34,11 @@ def local_time(moment: datetime | None, empty: str = "Never") -> str:
     if moment is None:
         return empty
     return moment.astimezone(ZoneInfo(get_settings().timezone)).strftime("%-d %b %Y, %H:%M")
+
+
+def day_text(day: date | None, empty: str = "Not set") -> str:
+    """A calendar day in words, e.g. "21 Nov 2026"."""
+    return f"{day.day} {day:%b %Y}" if day is not None else empty
 
 
 def action_label(action: str) -> str:

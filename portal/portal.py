@@ -6,11 +6,17 @@ import reflex as rx
 from starlette.applications import Starlette
 
 from portal.background import run_scheduler
+from portal.export_routes import export_routes
 from portal.http_routes import auth_routes
 from portal.oidc_routes import oidc_middleware, oidc_routes
 from portal.pages import (  # noqa: F401  (registers the pages)
+    action,
+    action_plan,
     admin_organisations,
+    admin_outbox,
+    admin_scheduler,
     admin_users,
+    agency_actions,
     agreements,
     audit,
     case_detail,
@@ -18,6 +24,7 @@ from portal.pages import (  # noqa: F401  (registers the pages)
     console,
     home,
     information,
+    notifications,
     panels,
     people,
     records,
@@ -29,7 +36,7 @@ from portal.pages import (  # noqa: F401  (registers the pages)
 app = rx.App(
     stylesheets=["/portal.css"],
     head_components=[rx.el.meta(name="robots", content="noindex")],
-    api_transformer=Starlette(routes=[*auth_routes(), *oidc_routes()], middleware=oidc_middleware()),
+    api_transformer=Starlette(routes=[*auth_routes(), *export_routes(), *oidc_routes()], middleware=oidc_middleware()),
     html_lang="en-GB",
 )
 app.register_lifespan_task(run_scheduler)

@@ -6,6 +6,7 @@ import reflex as rx
 
 from portal import routes
 from portal.auth_state import AuthState
+from portal.components.notifications import notification_bell
 
 PRODUCT_NAME = "ASB Panel Portal"
 
@@ -19,6 +20,7 @@ def navigation() -> rx.Component:
         rx.hstack(
             _nav_link("My work", routes.HOME),
             rx.cond(AuthState.can_read_cases, _nav_link("Cases", routes.CASES)),
+            rx.cond(AuthState.can_read_agency_actions, _nav_link("Agency actions", routes.ACTIONS_AGENCY)),
             rx.cond(AuthState.can_record_reports, _nav_link("Reports", routes.REPORTS)),
             rx.cond(AuthState.can_see_panels, _nav_link("Panels", routes.PANELS)),
             rx.cond(AuthState.can_read_items, _nav_link("Information", routes.INFORMATION)),
@@ -36,6 +38,8 @@ def navigation() -> rx.Component:
                     spacing="4",
                 ),
             ),
+            rx.cond(AuthState.can_read_scheduler, _nav_link("Scheduler", routes.ADMIN_SCHEDULER)),
+            rx.cond(AuthState.can_read_outbox, _nav_link("Email outbox", routes.ADMIN_OUTBOX)),
             spacing="4",
             align="center",
             wrap="wrap",
@@ -80,6 +84,7 @@ def header() -> rx.Component:
             ),
             navigation(),
             rx.spacer(),
+            notification_bell(),
             rx.vstack(
                 rx.text(AuthState.user_name, weight="medium", size="2", id="signed-in-name"),
                 rx.text(AuthState.organisation_name, size="1", color_scheme="gray", id="signed-in-organisation"),
