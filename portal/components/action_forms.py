@@ -47,6 +47,7 @@ def action_row(a: ActionRead, *, can_update: bool, latest: ActionUpdateRead | No
         "due": day_text(a.due_on),
         "status": a.status,
         "status_label": a.status_label,
+        "open": "yes" if a.is_open else "",
         "timing": timing,
         "overdue": "yes" if a.overdue else "",
         "source": a.source_label,
@@ -137,20 +138,27 @@ def text_area(label: str, name: str, *, error: rx.Var[str] | str = "", hint: str
 
 
 def evidence_upload(upload_id: str, on_drop: Any, upload_name: Any, error: Any) -> rx.Component:
+    # The label wraps the drop zone so its hidden file input is labelled; a click on it opens
+    # the file chooser through the label (the zone's own click handler is off, or it would twice).
     return rx.vstack(
-        rx.upload(
-            rx.vstack(
-                rx.text("Evidence (optional; PDF, PNG or JPEG): drop a file here or click to choose", size="2"),
-                rx.cond(upload_name != "", rx.text("Attached: ", upload_name, size="2", weight="medium")),
-                align="center",
+        rx.el.label(
+            rx.upload(
+                rx.vstack(
+                    rx.text("Evidence (optional; PDF, PNG or JPEG): drop a file here or click to choose", size="2"),
+                    rx.cond(upload_name != "", rx.text("Attached: ", upload_name, size="2", weight="medium")),
+                    align="center",
+                ),
+                id=upload_id,
+                max_files=1,
+                accept=EVIDENCE_ACCEPT,
+                on_drop=on_drop,
+                no_click=True,
+                border="1px dashed var(--gray-8)",
+                padding="1em",
+                width="100%",
             ),
-            id=upload_id,
-            max_files=1,
-            accept=EVIDENCE_ACCEPT,
-            on_drop=on_drop,
-            border="1px dashed var(--gray-8)",
-            padding="1em",
             width="100%",
+            display="block",
         ),
         rx.cond(error != "", rx.text(error, color_scheme="red", size="2", role="alert")),
         width="100%",

@@ -398,7 +398,7 @@ def _action_card(a: Any) -> rx.Component:
                         aria_label="Update action " + a["number"],
                     ),
                     rx.cond(
-                        ActionPlanState.can_manage & (a["status"] != "done"),
+                        ActionPlanState.can_manage & (a["open"] == "yes"),
                         rx.button(
                             "Reassign",
                             size="2",

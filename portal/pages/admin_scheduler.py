@@ -33,7 +33,7 @@ def _result_text(run: JobRunRead) -> str:
         return run.error.splitlines()[-1][:300]
     if not done:
         return "Nothing to do"
-    return ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in sorted(done.items()))[:300]
+    return ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in sorted(done.items()))[:600]
 
 
 def _run_row(run: JobRunRead, names: dict[str, str]) -> dict[str, str]:
@@ -161,6 +161,7 @@ def scheduler_page() -> rx.Component:
                                 size="1",
                                 on_click=SchedulerState.run_now(j["id"], j["name"]),
                                 aria_label="Run now: " + j["name"],
+                                white_space="nowrap",
                             )
                         ),
                     ),
