@@ -57,6 +57,7 @@ class CasesState(AuthState):
     filtered: bool = False
     form_key: str = ""  # the current view: a new view redraws the filter form with its values
     values: dict[str, str] = dict(EMPTY_FILTERS)
+    loading: bool = False
     risk_options: list[dict[str, str]] = []
     officer_options: list[dict[str, str]] = []
 
@@ -100,10 +101,14 @@ class CasesState(AuthState):
             self.next_href = list_url(routes.CASES, at_page(shown, page.page + 1)) if page.page < page.pages else ""
             return actor
 
+        self._show_view(query)
+        self.loading = False
+        return self._load(_read)
+
+    def _show_view(self, query: ListQuery) -> None:
         self.filtered = query.filtered
         self.values = _form_values(query)
-        self.form_key = list_url(routes.CASES, query)
-        return self._load(_read)
+        self.form_key = list_url(routes.CASES, at_page(query, 1))
 
     @rx.event
     def load(self) -> Any:
@@ -112,8 +117,13 @@ class CasesState(AuthState):
     @rx.event
     def apply(self, form_data: dict[str, Any]) -> Any:
         """Put the chosen filters in the URL; loading that URL shows the list (page 1)."""
-        query = parse_list_query({k: str(v) for k, v in form_data.items()})
-        return rx.redirect(list_url(routes.CASES, at_page(query, 1)))
+        query = at_page(parse_list_query({k: str(v) for k, v in form_data.items()}), 1)
+        if query == parse_list_query(self.router.url.query_parameters):
+            return self._read(query)  # the same URL would not load again: refresh in place
+        # The form already shows this view: keep it as it is while the new list loads.
+        self._show_view(query)
+        self.loading = True
+        return rx.redirect(list_url(routes.CASES, query))
 
 
 # --- The page --------------------------------------------------------------------------------
@@ -214,7 +224,7 @@ def _badge(text: str | rx.Var[str], color: str) -> rx.Component:
 
 def _row(r: Any) -> rx.Component:
     return rx.table.row(
-        rx.table.row_header_cell(rx.link(r["reference"], href=r["href"], weight="medium")),
+        rx.table.row_header_cell(rx.link(r["reference"], href=r["href"], weight="medium"), white_space="nowrap"),
         rx.table.cell(r["types"]),
         rx.table.cell(rx.vstack(rx.text(r["stage"]), rx.text(r["status"], size="1", color_scheme="gray"), spacing="0")),
         rx.table.cell(rx.cond(r["assessed"] == "1", _badge(r["risk"], "orange"), _badge(r["risk"], "gray"))),
@@ -300,6 +310,11 @@ def cases_page() -> rx.Component:
     return page_shell(
         "Cases",
         _filters(),
-        rx.cond(CasesState.total > 0, _table(), _empty()),
+        rx.box(
+            rx.cond(CasesState.total > 0, _table(), _empty()),
+            aria_busy=rx.cond(CasesState.loading, "true", "false"),
+            id="case-results",
+            width="100%",
+        ),
         subtitle="The cases your organisation leads, and those other organisations have shared with you.",
     )

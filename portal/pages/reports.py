@@ -127,7 +127,7 @@ class ReportsState(AuthState):
         self.errors = {}
         errors: dict[str, str] = {}
         timezone = get_settings().timezone
-        anonymous = form_data.get("anonymous") == "on"
+        anonymous = form_data.get("anonymous") in (True, "on")
         channel = str(form_data.get("channel", ""))
         person_raw = str(form_data.get("reporter_person_id", ""))
         name = str(form_data.get("reporter_name", "")).strip()
@@ -328,9 +328,9 @@ def _report_form() -> rx.Component:
                         width="100%",
                     ),
                     rx.el.label(
-                        rx.el.input(type="checkbox", name="anonymous", id="anonymous"),
+                        rx.el.input(type="checkbox", name="anonymous", id="report-anonymous"),
                         " Anonymous: the person did not give their name",
-                        html_for="anonymous",
+                        html_for="report-anonymous",
                         class_name="checkbox-label",
                     ),
                     class_name="fieldset",
