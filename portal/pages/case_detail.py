@@ -492,13 +492,22 @@ class CaseState(AuthState):
     def _reload(self, session: Session, actor: Actor) -> None:
         self._apply(get_case_workspace(session=session, actor=actor, case_id=self.case_id))
 
+    def _refuse(self, message: str) -> Any:
+        """Show why the case cannot be shown, in the signed-in shell."""
+        self.refused = message
+        try:
+            self._show(self._actor())
+        except SessionExpired as error:
+            return self._to_sign_in(error.message)
+        return None
+
     @rx.event
     def load(self) -> Any:
         raw = str(self.router.page.params.get("case_id", ""))
-        self.refused, self.loaded, self.dialog, self.errors, self.risk_result = "", False, "", {}, {}
+        self.refused, self.reference, self.loaded, self.dialog = "", "", False, ""
+        self.errors, self.risk_result = {}, {}
         if not raw.isdigit():
-            self.refused = NO_SUCH_CASE
-            return self.require_sign_in()
+            return self._refuse(NO_SUCH_CASE)
         self.case_id = int(raw)
 
         def _read(session: Session, actor: Actor) -> Actor:
@@ -510,14 +519,11 @@ class CaseState(AuthState):
         except SessionExpired as error:
             return self._to_sign_in(error.message)
         except PermissionDenied as error:
-            self.refused = NOT_SHARED_WITH_YOU if error.message == NOT_SHARED else error.message
-            return self.require_sign_in()
+            return self._refuse(NOT_SHARED_WITH_YOU if error.message == NOT_SHARED else error.message)
         except NotFound:
-            self.refused = NO_SUCH_CASE
-            return self.require_sign_in()
+            return self._refuse(NO_SUCH_CASE)
         except DomainError as error:
-            self.refused = error.message
-            return self.require_sign_in()
+            return self._refuse(error.message)
         self._show(actor)
         return None
 
