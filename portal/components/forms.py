@@ -152,3 +152,9 @@ def dialog_buttons(submit_label: str) -> rx.Component:
         justify="end",
         width="100%",
     )
+
+
+def ticked(value: object) -> bool:
+    """Whether a submitted checkbox was ticked.  Browsers post "on"; Reflex sends the checked
+    state (True/False) for a checkbox that has an id."""
+    return value is True or (isinstance(value, str) and value.lower() in {"on", "true", "yes", "1"})
