@@ -103,3 +103,21 @@ def test_the_administrator_runs_the_reminders_sweep(page: Page) -> None:
     expect(page.get_by_role("heading", name="Email outbox", level=1)).to_be_visible()
     expect(page.get_by_role("table")).to_contain_text("pc.jones@police.demo")
     assert axe_violations(page) == []
+
+
+def test_the_team_manager_sees_the_agencys_actions_and_downloads_them(page: Page) -> None:
+    sign_in(page, "psg.chair@eastbrook.demo")
+    wait_for_my_work(page)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Agency actions").click()
+    expect(page.get_by_role("heading", name="Agency actions", level=1)).to_be_visible()
+    table = page.get_by_role("table")
+    expect(table).to_contain_text("Ask the landowner to fit a height barrier")
+    # Overdue first.
+    expect(table.get_by_role("row").nth(1)).to_contain_text("Overdue by")
+    assert axe_violations(page) == []
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download as CSV").click()
+    path = download.value.path()
+    text = path.read_text(encoding="utf-8")
+    assert text.splitlines()[0].startswith("Case,Action,Description")
+    assert "Ask the landowner to fit a height barrier" in text
