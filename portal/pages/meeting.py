@@ -77,24 +77,19 @@ def pack_rows(pack: Pack) -> list[dict[str, str]]:
 
 
 def preview_rows(previews: list[OrganisationPreview]) -> list[dict[str, str]]:
+    """Per member organisation: the records it will see (and the parts withheld from it), then
+    in one line the records it will not see at all."""
     rows: list[dict[str, str]] = []
     for organisation in previews:
         rows.append({"kind": "organisation", "text": organisation.organisation, "detail": ""})
-        for item in organisation.items:
-            if item.will_see:
-                detail = "Will see: " + ", ".join(item.shown_fields)
-                if item.withheld_fields:
-                    detail += ". Will not see: " + ", ".join(item.withheld_fields)
-            else:
-                detail = "Will not see any of it"
-            rows.append(
-                {
-                    "kind": "item",
-                    "text": f"{item.case_reference}: {item.title}",
-                    "detail": detail,
-                    "sees": "yes" if item.will_see else "",
-                }
-            )
+        for item in (i for i in organisation.items if i.will_see):
+            detail = "Will see: " + ", ".join(item.shown_fields)
+            if item.withheld_fields:
+                detail += ". Will not see: " + ", ".join(item.withheld_fields)
+            rows.append({"kind": "field", "text": item.title, "detail": detail, "withheld": ""})
+        hidden = [i.title for i in organisation.items if not i.will_see]
+        if hidden:
+            rows.append({"kind": "note", "text": f"Will not see ({len(hidden)}): " + "; ".join(hidden), "detail": ""})
     return rows
 
 
@@ -395,10 +390,7 @@ class MeetingState(AuthState):
             return None
         except DomainError as error:
             return self._handle(error)
-        return [
-            rx.call_script("document.getElementById('refer-form')?.reset()"),
-            rx.toast.success("Referred. The chair has been told."),
-        ]
+        return rx.call_script("document.getElementById('refer-form')?.reset()")
 
     # --- Minutes and decisions ---
 
@@ -538,7 +530,9 @@ def meeting_header() -> rx.Component:
             rx.cond(m["venue"] != "", rx.text("Venue: ", m["venue"])),
             rx.cond(
                 m["video_link"] != "",
-                rx.text("Online: ", rx.link(m["video_link"], href=m["video_link"], is_external=True)),
+                rx.text(
+                    "Online: ", rx.link(m["video_link"], href=m["video_link"], is_external=True, underline="always")
+                ),
             ),
             rx.cond(m["note"] != "", rx.text(m["note"], color_scheme="gray", size="2")),
             rx.text("Referrals for this meeting close ", m["cutoff"], ".", size="2"),
@@ -717,7 +711,11 @@ def _referral_card(r: Any, decidable: bool) -> rx.Component:
                 else [
                     rx.cond(
                         r["meeting_day"] != "",
-                        rx.text("For the meeting on ", rx.link(r["meeting_day"], href=r["meeting_href"]), size="2"),
+                        rx.text(
+                            "For the meeting on ",
+                            rx.link(r["meeting_day"], href=r["meeting_href"], underline="always"),
+                            size="2",
+                        ),
                     )
                 ]
             ),
@@ -766,7 +764,7 @@ def refer_section() -> rx.Component:
                             href=MeetingState.referred.get("href", ""),
                             underline="always",
                         ),
-                        ". The chair decides whether it goes on the agenda.",
+                        ". The chair has been told and decides whether it goes on the agenda.",
                     ),
                     icon="check",
                     color_scheme="green",

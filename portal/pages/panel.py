@@ -252,7 +252,10 @@ def terms_of_reference() -> rx.Component:
                 _term("Venue", info["venue"]),
                 rx.cond(
                     info["video_link"] != "",
-                    _term("Online", rx.link(info["video_link"], href=info["video_link"], is_external=True)),
+                    _term(
+                        "Online",
+                        rx.link(info["video_link"], href=info["video_link"], is_external=True, underline="always"),
+                    ),
                 ),
                 _term("Quorum", info["quorum"]),
                 _term("Papers shared for", info["sharing_purpose"]),
@@ -462,7 +465,7 @@ def panel_page() -> rx.Component:
             PanelState.missing != "",
             rx.callout(PanelState.missing, icon="ban", color_scheme="red", high_contrast=True, role="alert"),
             rx.vstack(
-                rx.link("All panels", href=routes.PANELS, size="2"),
+                rx.link("All panels", href=routes.PANELS, size="2", underline="always"),
                 terms_of_reference(),
                 rx.heading("Coming meetings", size="5", as_="h2"),
                 rx.cond(

@@ -161,7 +161,7 @@ def test_pc_jones_sees_what_was_shared_with_the_police_and_withheld_elsewhere(en
     assert WITHHELD in values  # the victim's health was not
     assert by_case["ASB-2026-0003"].note == NOTHING_SHARED
     assert by_case["ASB-2026-0003"].items == ()
-    assert [e.subject_id for e in audit_events(engine, action=AuditAction.PACK_READ, since=before)] == [meeting_id]
+    assert [e.subject_id for e in audit_events(engine, action=AuditAction.PACK_READ, since=before)] == [str(meeting_id)]
 
 
 def test_my_meetings_and_the_meeting_page_for_a_police_member(engine: Engine) -> None:
