@@ -4,6 +4,7 @@ a case and sees it land on the next available meeting; the chair accepts it and 
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from typing import Any
 
@@ -35,7 +36,7 @@ def _toasts_gone(page: Page) -> None:
 
 def _next_psg(engine: Any) -> Meeting:
     with Session(engine) as session:
-        if session.exec(select(Case.id)).first() is None:
+        if importlib.util.find_spec("panels.case_demo") is None:
             pytest.skip("the demo has no cases yet (panels.case_demo), so the next meeting has no agenda")
         panel = session.exec(select(Panel).where(Panel.name == "Problem Solving Group")).one()
         return session.exec(
