@@ -247,7 +247,14 @@ def seed_demo(session: Session) -> dict[str, int]:
     if any(added.values()):
         record_event(session, action=AuditAction.DEMO_SEEDED, outcome=Outcome.SUCCESS, actor=SYSTEM_ACTOR, detail=added)
     added["sharing"] = int(seed_sharing_demo(session))
+    added["meetings"] = int(_seed_meetings(session))
     return added
+
+
+def _seed_meetings(session: Session) -> bool:
+    from panels.meeting_demo import seed_meeting_demo
+
+    return seed_meeting_demo(session)
 
 
 # --- The information-sharing demo: an agreement, people, consent and disclosures -----------

@@ -23,11 +23,18 @@ ACTIONS_AGENCY = "/actions/agency"
 NOTIFICATIONS = "/notifications"
 ADMIN_SCHEDULER = "/admin/scheduler"
 ADMIN_OUTBOX = "/admin/outbox"
+PANEL = "/panels/[panel_id]"
+MEETING = "/meetings/[meeting_id]"
+ROOM = "/meetings/[meeting_id]/room"
 
 # Plain HTTP routes (Starlette), outside the Reflex event system.
 AUTH_COMPLETE = "/auth/complete"
 AUTH_SIGN_OUT = "/auth/signout"
 AGENCY_ACTIONS_CSV = "/export/agency-actions.csv"
+MEETING_ICS = "/meetings/{meeting_id:int}.ics"
+MEETING_PACK_PDF = "/meetings/{meeting_id:int}/pack.pdf"
+MEETING_MINUTES_PDF = "/meetings/{meeting_id:int}/minutes.pdf"
+CALENDAR_FEED = "/calendar/{token}.ics"
 
 
 def item(item_id: int | str) -> str:
@@ -48,3 +55,31 @@ def action(action_id: int | str) -> str:
 
 def sso_login(slug: str) -> str:
     return f"/auth/sso/{slug}/login"
+
+
+def panel(panel_id: int | str) -> str:
+    return f"/panels/{panel_id}"
+
+
+def meeting(meeting_id: int | str) -> str:
+    return f"/meetings/{meeting_id}"
+
+
+def meeting_room(meeting_id: int | str) -> str:
+    return f"/meetings/{meeting_id}/room"
+
+
+def meeting_ics(meeting_id: int | str) -> str:
+    return f"/meetings/{meeting_id}.ics"
+
+
+def meeting_pack_pdf(meeting_id: int | str) -> str:
+    return f"/meetings/{meeting_id}/pack.pdf"
+
+
+def meeting_minutes_pdf(meeting_id: int | str) -> str:
+    return f"/meetings/{meeting_id}/minutes.pdf"
+
+
+def calendar_feed(token: str) -> str:
+    return f"/calendar/{token}.ics"

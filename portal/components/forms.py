@@ -63,8 +63,9 @@ def select_input(
     *,
     error: rx.Var[str] | str = "",
     placeholder: str = "Choose…",
+    field_id: str = "",
 ) -> rx.Component:
-    field_id = name.replace("_", "-")
+    field_id = field_id or name.replace("_", "-")
     return rx.vstack(
         rx.el.label(label, html_for=field_id, class_name="field-label"),
         rx.el.select(
@@ -93,9 +94,10 @@ def dynamic_select_input(
     *,
     error: rx.Var[str] | str = "",
     placeholder: str = "Choose…",
+    field_id: str = "",
 ) -> rx.Component:
     """A select whose options come from State (each option a dict with 'value' and 'label')."""
-    field_id = name.replace("_", "-")
+    field_id = field_id or name.replace("_", "-")
     return rx.vstack(
         rx.el.label(label, html_for=field_id, class_name="field-label"),
         rx.el.select(
