@@ -248,7 +248,15 @@ def seed_demo(session: Session) -> dict[str, int]:
         record_event(session, action=AuditAction.DEMO_SEEDED, outcome=Outcome.SUCCESS, actor=SYSTEM_ACTOR, detail=added)
     added["sharing"] = int(seed_sharing_demo(session))
     added["meetings"] = int(_seed_meetings(session))
+    added["actions"] = _seed_actions(session)
     return added
+
+
+def _seed_actions(session: Session) -> int:
+    """The demo cases' actions (after the cases and meetings they belong to)."""
+    from panels.action_demo import seed_action_demo
+
+    return seed_action_demo(session)
 
 
 def _seed_meetings(session: Session) -> bool:
