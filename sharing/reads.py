@@ -15,7 +15,23 @@ from datetime import date
 from functools import cache
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Date, Executable, Select, and_, bindparam, func, insert, literal_column, or_, union
+from sqlalchemy import (
+    ARRAY,
+    JSON,
+    Connection,
+    Date,
+    Executable,
+    Integer,
+    Select,
+    and_,
+    any_,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    or_,
+    union,
+)
 from sqlalchemy import select as sa_select
 from sqlalchemy.sql import ColumnElement, operators
 from sqlalchemy.sql.elements import BindParameter, UnaryExpression
@@ -111,7 +127,8 @@ def _category(value: str) -> DataCategory:
 
 _ORG: BindParameter[Any] = bindparam("org")
 _TODAY = bindparam("today", type_=Date())
-_LIVE = sorted(str(s) for s in LIVE_STATUSES)
+# Written into the SQL (our own constants), not bound: no per-call expansion of the list.
+_LIVE: list[ColumnElement[Any]] = [literal_column(f"'{s}'") for s in sorted(str(s) for s in LIVE_STATUSES)]
 
 
 def _unindexed(column: Any) -> ColumnElement[Any]:
@@ -160,6 +177,23 @@ def _connection(session: Session) -> Connection:
     return session.connection()
 
 
+def _among_ids(column: Any, dialect: str) -> ColumnElement[bool]:
+    """``column`` is one of the list ``:ids``, passed as one parameter (a JSON array on SQLite,
+    an array on PostgreSQL): no statement rewritten per call, and no limit on its length."""
+    among: ColumnElement[bool]
+    if dialect == "sqlite":
+        among = column.in_(sa_select(literal_column("value")).select_from(func.json_each(_IDS_JSON)))
+    elif dialect == "postgresql":
+        among = column == any_(_IDS_ARRAY)
+    else:
+        among = column.in_(bindparam("ids", expanding=True))
+    return among
+
+
+_IDS_JSON = bindparam("ids", type_=JSON())
+_IDS_ARRAY = bindparam("ids", type_=ARRAY(Integer()))
+
+
 @cache
 def _read_statement(dialect: str, with_grants: bool) -> Executable:
     """Items ``:ids`` with their owner's name and their person's fields and, with grants, one
@@ -180,7 +214,7 @@ def _read_statement(dialect: str, with_grants: bool) -> Executable:
         sa_select(*columns)
         .outerjoin(Organisation, col(Organisation.id) == col(item.owner_organisation_id))
         .outerjoin(Person, col(Person.id) == col(item.person_id))
-        .where(col(item.id).in_(bindparam("ids", expanding=True)))
+        .where(_among_ids(col(item.id), dialect))
     )
     if not with_grants:
         return query
