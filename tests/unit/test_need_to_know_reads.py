@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from sharing import reads
 from sharing.accounts import actor_for_user
 from sharing.audit import AuditAction, Outcome
 from sharing.config import get_settings
@@ -25,8 +26,8 @@ from sharing.errors import NotFound, PermissionDenied
 from sharing.models import ConsentRecord, Disclosure, InformationItem, OrganisationType, User
 from sharing.permissions import Actor
 from sharing.reads import NOT_SHARED, read_item, read_items, visible_item_ids
-from sharing.rules import add_working_days
-from sharing.vocabulary import WITHHELD, DataCategory, DisclosureStatus, LawfulBasis, Purpose
+from sharing.rules import add_working_days, consent_is_valid, disclosure_is_live
+from sharing.vocabulary import LIVE_STATUSES, WITHHELD, DataCategory, DisclosureStatus, LawfulBasis, Purpose
 from tests.unit.helpers import audit_events, last_audit_id, update_row
 from tests.unit.sharing_helpers import (
     Agency,
@@ -392,6 +393,66 @@ def test_items_whose_consent_has_expired_are_not_listed(engine: Engine, p: Partn
     update_row(engine, ConsentRecord, consent, expires_on=today() - timedelta(days=1))
     expect_not_shared(engine, p.police.member, p.note)
     assert p.note not in visible_ids(engine, p.police.member)
+
+
+def test_the_live_rule_in_sql_is_the_rules_consent_validity_and_retention(engine: Engine, p: Partnership) -> None:
+    """Listing and reading judge a disclosure live exactly as ``sharing.rules`` does: a live
+    status, ``retain_until`` not passed, and the consent (if any) given, not expired, not
+    withdrawn on any day around today."""
+    consent = make_consent(engine, p.council.officer, p.person.id, organisations=[p.police.org])
+    on_consent = share(engine, p.council.officer, [p.note], p.police.org)
+    assert on_consent.consent_id == consent and on_consent.status == DisclosureStatus.ACTIVE
+    gateway_note = make_item(engine, p.council.officer, [("summary", DataCategory.ASB_HISTORY)])
+    on_gateway = share(engine, p.council.officer, [gateway_note], p.police.org, basis=S115)
+    approve(engine, p.police.iso, on_gateway.id)
+    now = today()
+    days = [now - timedelta(days=1), now, now + timedelta(days=1)]
+
+    def seen(item_id: int) -> tuple[bool, bool]:
+        listed = item_id in visible_ids(engine, p.police.member)
+        with transaction(engine) as session:
+            views = read_items(session=session, actor=p.police.member, item_ids=[item_id], via="test")
+        return listed, bool(views)
+
+    for given_on in days:
+        for expires_on in [None, *days]:
+            for withdrawn_on in [None, *days]:
+                update_row(engine, ConsentRecord, consent, given_on=given_on, expires_on=expires_on,
+                           withdrawn_on=withdrawn_on)  # fmt: skip
+                with Session(engine) as session:
+                    record = session.get(ConsentRecord, consent)
+                    assert record is not None
+                    live = disclosure_is_live(DisclosureStatus.ACTIVE, record, now)
+                assert live == consent_is_valid(record, now)
+                assert seen(p.note) == (live, live), (given_on, expires_on, withdrawn_on)
+    for retain_until in [None, *days]:
+        update_row(engine, Disclosure, on_gateway.id, retain_until=retain_until)
+        live = retain_until is None or retain_until >= now
+        assert seen(gateway_note) == (live, live), retain_until
+    for status in DisclosureStatus:
+        update_row(engine, Disclosure, on_gateway.id, status=status, retain_until=None)
+        live = status in LIVE_STATUSES
+        assert seen(gateway_note) == (live, live), status
+
+
+def test_every_page_of_the_list_is_the_newest_visible_items(
+    engine: Engine, p: Partnership, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """However the list is found (a walk of the newest items, or, when few of them are
+    visible, the newest own and disclosed items merged), it is the same: newest first."""
+    own = [make_item(engine, p.police.officer) for _ in range(3)]
+    hidden = [make_item(engine, p.council.officer, person_id=p.person.id) for _ in range(3)]
+    shared = share(engine, p.council.officer, hidden[:2], p.police.org, basis=S115)
+    approve(engine, p.police.iso, shared.id)
+    everything = visible_ids(engine, p.police.member, limit=10_000)
+    assert set(own) | set(hidden[:2]) <= set(everything) and hidden[2] not in everything
+    assert everything == sorted(everything, reverse=True)
+    for window in (0, 1, 4, 1000):
+        monkeypatch.setattr(reads, "WALK_MIN", window)
+        monkeypatch.setattr(reads, "WALK_PER_ROW", 0)
+        for limit in (1, 2, 3, 5, len(everything), len(everything) + 1):
+            assert visible_ids(engine, p.police.member, limit=limit) == everything[:limit], (window, limit)
+    assert visible_ids(engine, p.police.member, limit=0) == []
 
 
 # --- The demo ----------------------------------------------------------------------------------------
