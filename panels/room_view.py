@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 from panels.agenda import AgendaItemRead, list_agenda, may_see_before_publication
 from panels.case_models import Case
 from panels.decisions import decisions_of_meeting
-from panels.meeting_room import AttendanceStatus, QuorumStatus, quorum_status
+from panels.meeting_room import AttendanceStatus, QuorumStatus, conflicted_user_ids, quorum_status
 from panels.meetings import format_when, get_meeting
 from panels.models import (
     AgendaItem,
@@ -108,6 +108,7 @@ class RoomRead:
     actor_is_chair: bool
     actor_joined: bool  # present, having accepted the confidentiality statement
     current_agenda_item_id: int | None
+    current_conflicted_user_ids: tuple[int, ...]  # who declared an interest in the current item
     roster: tuple[RosterEntry, ...]
     quorum: QuorumStatus
     agenda: tuple[AgendaItemRead, ...]  # empty while the actor may not see it yet
@@ -212,7 +213,9 @@ def read_room(*, session: Session, actor: Actor, meeting_id: int) -> RoomRead:
         confidentiality_statement=confidentiality_statement(panel),
         agenda_published=meeting.agenda_published_at is not None, actor_is_chair=is_chair(panel, actor),
         actor_joined=mine is not None and mine.status == AttendanceStatus.PRESENT and mine.confidentiality_accepted,
-        current_agenda_item_id=current, roster=tuple(roster),
+        current_agenda_item_id=current,
+        current_conflicted_user_ids=tuple(sorted(conflicted_user_ids(session, current))) if current else (),
+        roster=tuple(roster),
         quorum=quorum_status(session, meeting.id, agenda_item_id=current),
         agenda=tuple(agenda), decisions=tuple(_headlines(session, meeting.id)),
         organisations=tuple(

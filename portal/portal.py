@@ -18,6 +18,7 @@ from portal.pages import (  # noqa: F401  (registers the pages)
     console,
     home,
     information,
+    meeting_room,
     panels,
     people,
     records,

@@ -16,6 +16,7 @@ AGREEMENTS = "/sharing/agreements"
 CASES = "/cases"
 CASE = "/cases/[case_id]"
 REPORTS = "/cases/reports"
+MEETING_ROOM = "/meetings/[meeting_id]/room"
 
 # Plain HTTP routes (Starlette), outside the Reflex event system.
 AUTH_COMPLETE = "/auth/complete"
@@ -28,6 +29,10 @@ def item(item_id: int | str) -> str:
 
 def case(case_id: int | str) -> str:
     return f"/cases/{case_id}"
+
+
+def meeting_room(meeting_id: int | str) -> str:
+    return f"/meetings/{meeting_id}/room"
 
 
 def sso_login(slug: str) -> str:
