@@ -361,28 +361,23 @@ class MeetingRoomState(AuthState):
 
     # --- the chair's and members' actions -------------------------------------------------------
 
-    def _do(self, action: Callable[[Session, Actor], Any], success: str = "") -> Any:
+    def _do(self, action: Callable[[Session, Actor], Any]) -> Any:
+        # No success toasts: the room itself shows every change, to everyone.
         try:
             self._act(action)
         except DomainError as error:
             return self._handle(error)
-        return rx.toast.success(success) if success else None
+        return None
 
     @rx.event
     def open_meeting(self) -> Any:
         meeting_id = self.meeting_id
-        return self._do(
-            lambda session, actor: open_meeting(session=session, actor=actor, meeting_id=meeting_id),
-            "The meeting is open. Members can join now.",
-        )
+        return self._do(lambda session, actor: open_meeting(session=session, actor=actor, meeting_id=meeting_id))
 
     @rx.event
     def close_meeting(self) -> Any:
         meeting_id = self.meeting_id
-        return self._do(
-            lambda session, actor: close_meeting(session=session, actor=actor, meeting_id=meeting_id),
-            "The meeting is closed.",
-        )
+        return self._do(lambda session, actor: close_meeting(session=session, actor=actor, meeting_id=meeting_id))
 
     @rx.event
     def set_join_open(self, value: bool) -> None:
@@ -405,7 +400,7 @@ class MeetingRoomState(AuthState):
         except DomainError as error:
             return self._handle(error)
         self.join_open = False
-        return rx.toast.success("You have joined the meeting.")
+        return None
 
     @rx.event
     def mark(self, user_id: str, status: str) -> Any:
@@ -449,7 +444,7 @@ class MeetingRoomState(AuthState):
         except DomainError as error:
             return self._handle(error)
         self.declare_open = False
-        return rx.toast.success("Your interest is recorded. You will not see this item's content.")
+        return None
 
     @rx.event
     def add_action_row(self) -> None:
@@ -530,10 +525,7 @@ class MeetingRoomState(AuthState):
             self.decision_refusal = error.message
             return self._handle(error)
         self.action_rows = ["1"]
-        return [
-            rx.call_script("document.getElementById('decision-form').reset()"),
-            rx.toast.success("Decision recorded. Everyone in the room can see it."),
-        ]
+        return rx.call_script("document.getElementById('decision-form').reset()")
 
     @rx.event
     def set_verbal_open(self, value: bool) -> None:
@@ -575,7 +567,7 @@ class MeetingRoomState(AuthState):
             else f"{o.organisation}: not shared. {o.refusal}"
             for o in outcomes
         ] or ["Nobody from another organisation is present, so nothing was shared."]
-        return rx.toast.success("What you said is recorded.")
+        return None
 
 
 # --- The page -------------------------------------------------------------------------------------
@@ -955,7 +947,7 @@ def _current_item() -> rx.Component:
                 S.current.contains("id"),  # type: ignore[attr-defined]
                 rx.vstack(
                     rx.hstack(
-                        rx.heading("Now discussing: ", S.current["title"], size="4", as_="h2", id="current-item"),
+                        rx.heading("Now discussing: ", S.current["title"], size="4", as_="h2"),
                         rx.badge(S.current["source"], variant="soft", high_contrast=True),
                         rx.cond(
                             S.current["decided"] == "yes",
@@ -964,6 +956,7 @@ def _current_item() -> rx.Component:
                         align="center",
                         spacing="2",
                         wrap="wrap",
+                        id="current-item",
                     ),
                     _item_content(),
                     rx.hstack(
