@@ -1,11 +1,14 @@
 """The live meeting room as every participant sees it, and how the room notices change.
 
-:func:`read_room` gathers what everyone at the meeting may see: the meeting, who is expected
-and where each stands (present, apologies, absent), the quorum (for the item under discussion,
-without the members who declared an interest in it), the agenda, and the headline of each
-decision (its type and who took no part).  Case content is not here: each participant reads
-the item under discussion through :func:`panels.packs.meeting_pack`, so it passes the sharing
-rules for their own organisation.
+:func:`read_room_core` gathers what everyone at the meeting may see: the meeting, who is
+expected and where each stands (present, apologies, absent), the quorum (for the item under
+discussion, without the members who declared an interest in it), the agenda, and the headline
+of each decision (its type and who took no part).  The live room reads it once per change for
+all its participants; :func:`read_room` hands it to one participant after checking they sit on
+the panel, with what is theirs alone (chair or not, joined or not, conflicted or not, the
+agenda only once they may see it).  Case content is not in it: each participant reads the item
+under discussion through :func:`current_item_content`, so it passes the sharing rules for
+their own organisation (and is logged as theirs).
 
 :func:`room_version` is a cheap fingerprint of those same rows.  It changes whenever anything
 a participant sees in the room changes, whichever process made the change, so a browser can
@@ -22,11 +25,11 @@ from sqlalchemy import ColumnElement, ScalarSelect, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from panels.agenda import AgendaItemRead, list_agenda, may_see_before_publication
+from panels.agenda import AgendaItemRead, list_agenda, may_see_before_publication, require_agenda_reader
 from panels.case_models import Case
 from panels.decisions import decisions_of_meeting
 from panels.meeting_room import AttendanceStatus, QuorumStatus, conflicted_user_ids, quorum_status
-from panels.meetings import format_when, get_meeting
+from panels.meetings import MeetingStatus, MeetingUnavailable, format_when, get_meeting
 from panels.models import (
     AgendaItem,
     Attendance,
@@ -38,16 +41,19 @@ from panels.models import (
     PanelMember,
     VerbalDisclosure,
 )
+from panels.packs import CONFLICTED, NOTHING_SHARED
 from panels.panel_config import (
     DECISION_TYPES,
     confidentiality_statement,
     decision_types_of,
-    is_chair,
     member_organisation_ids,
     require_member,
 )
+from sharing.access import require
+from sharing.audit import AuditAction, Outcome, record_event
 from sharing.models import Organisation, User
-from sharing.permissions import Actor
+from sharing.permissions import SYSTEM_ACTOR, Actor, Permission
+from sharing.reads import ItemView, read_items, visible_item_ids
 
 STATUS_LABELS = {
     AttendanceStatus.PRESENT: "Present",
@@ -95,7 +101,12 @@ class DecisionOption:
 
 
 @dataclass(frozen=True)
-class RoomRead:
+class RoomCore:
+    """What every participant in the room sees, read once for all of them at one version of
+    the room.  It holds no case content, and it is handed to a participant only through
+    :func:`read_room`, which checks they sit on the panel first."""
+
+    version: str
     meeting_id: int
     panel_id: int
     panel_name: str
@@ -105,16 +116,26 @@ class RoomRead:
     status: str
     confidentiality_statement: str
     agenda_published: bool
-    actor_is_chair: bool
-    actor_joined: bool  # present, having accepted the confidentiality statement
+    chair_user_ids: tuple[int, ...]  # the chair and the deputy
     current_agenda_item_id: int | None
     current_conflicted_user_ids: tuple[int, ...]  # who declared an interest in the current item
     roster: tuple[RosterEntry, ...]
-    quorum: QuorumStatus
-    agenda: tuple[AgendaItemRead, ...]  # empty while the actor may not see it yet
+    quorum: QuorumStatus  # for the current item when there is one
+    agenda: tuple[AgendaItemRead, ...]
     decisions: tuple[DecisionHeadline, ...]
     organisations: tuple[tuple[int, str], ...]  # the panel's member organisations, by name
     decision_options: tuple[DecisionOption, ...]
+
+
+@dataclass(frozen=True)
+class RoomRead:
+    """The room as one participant sees it."""
+
+    core: RoomCore
+    actor_is_chair: bool
+    actor_joined: bool  # present, having accepted the confidentiality statement
+    actor_conflicted: bool  # declared an interest in the current item
+    agenda: tuple[AgendaItemRead, ...]  # empty while the actor may not see it yet
 
 
 def _roster(session: Session, panel: Panel, meeting: Meeting) -> list[RosterEntry]:
@@ -193,31 +214,27 @@ def list_decision_headlines(*, session: Session, actor: Actor, meeting_id: int) 
     return _headlines(session, meeting_id)
 
 
-def read_room(*, session: Session, actor: Actor, meeting_id: int) -> RoomRead:
-    """The meeting room as any participant sees it (members of the panel's organisations,
-    the chair and deputy).  The agenda is left empty while the actor may not see it yet."""
+def read_room_core(session: Session, meeting_id: int) -> RoomCore:
+    """The room at its present version, for everyone at once.  Callers hand it to a person
+    only through :func:`read_room`."""
+    version = room_version(session, meeting_id)  # first: a later change shows as a newer version
     meeting, panel = get_meeting(session, meeting_id)
-    require_member(session, actor, panel)
     assert meeting.id is not None and panel.id is not None
-    roster = _roster(session, panel, meeting)
-    mine = next((e for e in roster if e.user_id == actor.user_id), None)
-    may_see_agenda = meeting.agenda_published_at is not None or may_see_before_publication(
-        session, actor, panel, meeting
-    )
-    agenda = list_agenda(session=session, actor=actor, meeting_id=meeting.id) if may_see_agenda else []
     current = meeting.current_agenda_item_id
     names = dict(session.exec(select(Organisation.id, Organisation.name)).all())
-    return RoomRead(
-        meeting_id=meeting.id, panel_id=panel.id, panel_name=panel.name, when=format_when(meeting.starts_at),
-        venue=meeting.venue, video_link=meeting.video_link, status=meeting.status,
-        confidentiality_statement=confidentiality_statement(panel),
-        agenda_published=meeting.agenda_published_at is not None, actor_is_chair=is_chair(panel, actor),
-        actor_joined=mine is not None and mine.status == AttendanceStatus.PRESENT and mine.confidentiality_accepted,
+    return RoomCore(
+        version=version, meeting_id=meeting.id, panel_id=panel.id, panel_name=panel.name,
+        when=format_when(meeting.starts_at), venue=meeting.venue, video_link=meeting.video_link,
+        status=meeting.status, confidentiality_statement=confidentiality_statement(panel),
+        agenda_published=meeting.agenda_published_at is not None,
+        chair_user_ids=tuple(u for u in (panel.chair_user_id, panel.deputy_chair_user_id) if u is not None),
         current_agenda_item_id=current,
         current_conflicted_user_ids=tuple(sorted(conflicted_user_ids(session, current))) if current else (),
-        roster=tuple(roster),
+        roster=tuple(_roster(session, panel, meeting)),
         quorum=quorum_status(session, meeting.id, agenda_item_id=current),
-        agenda=tuple(agenda), decisions=tuple(_headlines(session, meeting.id)),
+        # The whole agenda, read as the portal; each participant gets it only when they may see it.
+        agenda=tuple(list_agenda(session=session, actor=SYSTEM_ACTOR, meeting_id=meeting.id)),
+        decisions=tuple(_headlines(session, meeting.id)),
         organisations=tuple(
             sorted(((i, names.get(i, "")) for i in member_organisation_ids(session, panel)), key=lambda o: o[1])
         ),
@@ -226,6 +243,63 @@ def read_room(*, session: Session, actor: Actor, meeting_id: int) -> RoomRead:
             for d in decision_types_of(panel)
         ),
     )  # fmt: skip
+
+
+def read_room(*, session: Session, actor: Actor, meeting_id: int, core: RoomCore | None = None) -> RoomRead:
+    """The meeting room as a participant sees it (members of the panel's organisations, the
+    chair and deputy).  ``core`` is a :func:`read_room_core` of this meeting already read (the
+    live room reads it once for everyone); without it the room is read afresh.  The agenda
+    is left empty while the actor may not see it yet."""
+    meeting, panel = get_meeting(session, meeting_id)
+    require_member(session, actor, panel)
+    if core is None or core.meeting_id != meeting_id:
+        core = read_room_core(session, meeting_id)
+    mine = next((e for e in core.roster if e.user_id == actor.user_id), None)
+    may_see_agenda = core.agenda_published or may_see_before_publication(session, actor, panel, meeting)
+    return RoomRead(
+        core=core,
+        actor_is_chair=actor.user_id is not None and actor.user_id in core.chair_user_ids,
+        actor_joined=mine is not None and mine.status == AttendanceStatus.PRESENT and mine.confidentiality_accepted,
+        actor_conflicted=actor.user_id in core.current_conflicted_user_ids,
+        agenda=core.agenda if may_see_agenda else (),
+    )
+
+
+@dataclass(frozen=True)
+class ItemContent:
+    """The item under discussion as one organisation may see it."""
+
+    agenda_item_id: int | None
+    case_reference: str
+    note: str  # NOTHING_SHARED or CONFLICTED when there is nothing to show
+    items: tuple[ItemView, ...]
+
+
+def current_item_content(*, session: Session, actor: Actor, meeting_id: int) -> ItemContent:
+    """The case under discussion as the actor's organisation may see it (the meeting pack
+    for that one item): read through the need-to-know chokepoint, which logs each read; none
+    of it for an actor who declared an interest in the item."""
+    meeting, panel = get_meeting(session, meeting_id)
+    require(actor, Permission.SHARING_ITEMS_READ, subject_type="meeting", subject_id=meeting_id)
+    require_agenda_reader(session, actor, panel, meeting)
+    if meeting.status == MeetingStatus.CANCELLED:
+        raise MeetingUnavailable("This meeting was cancelled.")
+    agenda_item_id = meeting.current_agenda_item_id
+    item = session.get(AgendaItem, agenda_item_id) if agenda_item_id is not None else None
+    if item is None or item.id is None:
+        return ItemContent(None, "", "", ())
+    case = session.get(Case, item.case_id)
+    reference = case.reference if case is not None else ""
+    if actor.user_id in conflicted_user_ids(session, item.id):
+        return ItemContent(item.id, reference, CONFLICTED, ())
+    ids = sorted(visible_item_ids(session=session, actor=actor, case_reference=reference))
+    views = tuple(read_items(session=session, actor=actor, item_ids=ids, via="meeting room")) if ids else ()
+    record_event(
+        session, action=AuditAction.PACK_READ, outcome=Outcome.SUCCESS, actor=actor,
+        subject_type="meeting", subject_id=meeting_id,
+        detail={"agenda_item": item.id, "items": len(views), "via": "meeting room"},
+    )  # fmt: skip
+    return ItemContent(item.id, reference, "" if views else NOTHING_SHARED, views)
 
 
 def room_version(session: Session, meeting_id: int) -> str:

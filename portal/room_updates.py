@@ -4,11 +4,15 @@ Each browser in a room runs a background task that waits here for the room's ver
 (:func:`panels.room_view.room_version`, one cheap query) to move, then reads the room again
 as its own signed-in person.  In each worker process one poller per meeting reads the version
 every :data:`POLL_SECONDS` while at least one browser connected to that worker is in the
-room, and wakes them all when it moves; a change made in the same worker nudges the poller so
-it looks at once.  The version comes from the database, so changes made by another worker (with
-Redis, Reflex runs several), by the scheduler or from the command line reach every browser too.
+room; when it moves, the poller reads what every participant sees
+(:func:`panels.room_view.read_room_core`) once for all of them and wakes them.  A change made
+in the same worker nudges the poller so it looks at once.  The version comes from the
+database, so changes made by another worker (with Redis, Reflex runs several), by the
+scheduler or from the command line reach every browser too.
 
-Nothing here holds case or person information: only meeting ids and version strings.
+What is kept here is only what every participant may see (no case content), and it reaches a
+browser only through :func:`panels.room_view.read_room`, which checks its person sits on the
+panel.
 """
 
 from __future__ import annotations
@@ -19,10 +23,11 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 from sqlmodel import Session
 
-from panels.room_view import room_version
+from panels.room_view import read_room_core, room_version
 from sharing.db import get_engine
 
 logger = logging.getLogger(__name__)
@@ -36,12 +41,25 @@ def read_room_version(meeting_id: int) -> str:
         return room_version(session, meeting_id)
 
 
+def read_room_state(meeting_id: int) -> tuple[str, Any]:
+    """What every participant sees, with the version it was read at."""
+    with Session(get_engine()) as session:
+        core = read_room_core(session, meeting_id)
+        return core.version, core
+
+
+class Change(NamedTuple):
+    version: str
+    state: Any  # what ``read_state`` gave for this version
+
+
 @dataclass
 class _Room:
     loop: asyncio.AbstractEventLoop
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     nudged: asyncio.Event = field(default_factory=asyncio.Event)
     version: str | None = None
+    state: Any = None
     waiting: int = 0
     idle_since: float = field(default_factory=time.monotonic)
     poller: asyncio.Task[None] | None = None
@@ -53,11 +71,13 @@ class RoomChanges:
     def __init__(
         self,
         read_version: Callable[[int], str] = read_room_version,
+        read_state: Callable[[int], tuple[str, Any]] | None = read_room_state,
         *,
         poll_seconds: float = POLL_SECONDS,
         linger_seconds: float = LINGER_SECONDS,
     ) -> None:
         self._read_version = read_version
+        self._read_state = read_state
         self._poll_seconds = poll_seconds
         self._linger_seconds = linger_seconds
         self._rooms: dict[int, _Room] = {}
@@ -70,9 +90,9 @@ class RoomChanges:
             room.poller = asyncio.create_task(self._poll(meeting_id, room), name=f"meeting-room-{meeting_id}")
         return room
 
-    async def wait_for_change(self, meeting_id: int, seen: str, *, timeout: float) -> str | None:
-        """The room's version once it differs from ``seen``; None if it has not within
-        ``timeout`` seconds."""
+    async def wait_for_change(self, meeting_id: int, seen: str, *, timeout: float) -> Change | None:
+        """The room's version (and state) once it differs from ``seen``; None if it has not
+        within ``timeout`` seconds."""
         room = self._room(meeting_id)
         room.waiting += 1
         try:
@@ -80,7 +100,8 @@ class RoomChanges:
                 await asyncio.wait_for(
                     room.changed.wait_for(lambda: room.version is not None and room.version != seen), timeout
                 )
-            return room.version
+            assert room.version is not None
+            return Change(room.version, room.state)
         except TimeoutError:
             return None
         finally:
@@ -98,16 +119,17 @@ class RoomChanges:
     async def _poll(self, meeting_id: int, room: _Room) -> None:
         try:
             while True:
-                version: str | None
                 try:
                     version = await asyncio.to_thread(self._read_version, meeting_id)
+                    if version != room.version:
+                        state = None
+                        if self._read_state is not None:
+                            version, state = await asyncio.to_thread(self._read_state, meeting_id)
+                        room.version, room.state = version, state
+                        async with room.changed:
+                            room.changed.notify_all()
                 except Exception:  # a database hiccup: keep the last version and try again
-                    logger.warning("Could not read the version of meeting room %s", meeting_id, exc_info=True)
-                    version = room.version
-                if version != room.version:
-                    room.version = version
-                    async with room.changed:
-                        room.changed.notify_all()
+                    logger.warning("Could not read meeting room %s", meeting_id, exc_info=True)
                 if room.waiting == 0 and time.monotonic() - room.idle_since > self._linger_seconds:
                     return
                 with contextlib.suppress(TimeoutError):

@@ -49,9 +49,8 @@ from panels.meeting_room import (
     record_attendance,
     set_current_item,
 )
-from panels.packs import meeting_pack
 from panels.panels import list_panels
-from panels.room_view import RoomRead, read_room, room_version
+from panels.room_view import RoomCore, RoomRead, current_item_content, read_room
 from portal import routes
 from portal.auth_state import AuthState
 from portal.components.forms import dynamic_select_input, select_input, text_input
@@ -89,59 +88,60 @@ class RoomSnapshot:
     escalation_panels: list[dict[str, str]] = field(default_factory=list)
 
 
-def _quorum_text(room: RoomRead) -> str:
-    explanation = room.quorum.explanation
+def _quorum_text(core: RoomCore) -> str:
+    explanation = core.quorum.explanation
     detail = explanation.split(": ", 1)[1] if ": " in explanation else explanation
-    return ("Quorate: " if room.quorum.met else "Not quorate: ") + detail
+    return ("Quorate: " if core.quorum.met else "Not quorate: ") + detail
 
 
 def _content_key(room: RoomRead) -> str:
-    current = next((a for a in room.agenda if a.id == room.current_agenda_item_id), None)
-    if current is None:
-        return f"none|{room.agenda_published}"
-    conflicted = ",".join(str(u) for u in room.current_conflicted_user_ids)
-    return f"{current.id}|{room.agenda_published}|{current.status}|{conflicted}"
+    """What the item's content, as this participant sees it, depends on."""
+    return f"{room.core.current_agenda_item_id}|{bool(room.agenda)}|{room.actor_conflicted}|{room.core.status}"
 
 
 def _content(session: Session, actor: Actor, room: RoomRead) -> tuple[list[dict[str, str]], str]:
-    """The item under discussion as the actor's organisation may see it (from its pack)."""
-    if room.current_agenda_item_id is None or not room.agenda:
+    """The item under discussion as the actor's organisation may see it."""
+    if room.core.current_agenda_item_id is None or not room.agenda:
         return [], ""
+    if room.actor_conflicted:
+        return [], ""  # the page says why
     if not actor.can(Permission.SHARING_ITEMS_READ):
         return [], "Your account cannot read case information."
-    pack = meeting_pack(session=session, actor=actor, meeting_id=room.meeting_id)
-    item = next((i for i in pack.items if i.agenda_item_id == room.current_agenda_item_id), None)
-    if item is None:
-        return [], ""
+    content = current_item_content(session=session, actor=actor, meeting_id=room.core.meeting_id)
     rows: list[dict[str, str]] = []
-    for view in item.items:
+    for view in content.items:
         rows.append({"kind": "item", "text": f"{view.title} ({view.owner_organisation}, {view.marking})"})
         rows.extend(
             {"kind": "field", "label": f.label, "value": f.value, "withheld": "yes" if f.withheld else ""}
             for f in view.fields
         )
-    return rows, item.note
+    return rows, content.note
 
 
-def read_snapshot(session: Session, actor: Actor, meeting_id: int, content_key: str | None) -> RoomSnapshot:
-    """Read the room (and, when ``content_key`` is out of date, the item's content)."""
-    version = room_version(session, meeting_id)  # first: a change after this shows as a newer version
-    room = read_room(session=session, actor=actor, meeting_id=meeting_id)
-    current = next((a for a in room.agenda if a.id == room.current_agenda_item_id), None)
-    conflicted = set(room.current_conflicted_user_ids)
-    decided = {d.agenda_item_id for d in room.decisions}
+def read_snapshot(
+    session: Session, actor: Actor, meeting_id: int, content_key: str | None, core: RoomCore | None = None
+) -> RoomSnapshot:
+    """The room as the actor sees it, from ``core`` when the room was already read for
+    everyone (else afresh); the item's content is read again only when ``content_key`` is out
+    of date."""
+    room = read_room(session=session, actor=actor, meeting_id=meeting_id, core=core)
+    core = room.core
+    current = next((a for a in room.agenda if a.id == core.current_agenda_item_id), None)
+    conflicted = set(core.current_conflicted_user_ids)
+    decided = {d.agenda_item_id for d in core.decisions}
+    members = {i for i, _ in core.organisations}
     values: dict[str, Any] = {
-        "panel_name": room.panel_name,
-        "when": room.when,
-        "where": " · ".join(p for p in (room.venue, room.video_link) if p),
-        "status": room.status,
-        "status_label": STATUS_LABELS.get(room.status, room.status),
-        "statement": room.confidentiality_statement,
+        "panel_name": core.panel_name,
+        "when": core.when,
+        "where": " · ".join(p for p in (core.venue, core.video_link) if p),
+        "status": core.status,
+        "status_label": STATUS_LABELS.get(core.status, core.status),
+        "statement": core.confidentiality_statement,
         "is_chair": room.actor_is_chair,
         "joined": room.actor_joined,
-        "quorate": room.quorum.met,
-        "quorum_text": _quorum_text(room),
-        "present_organisations": ", ".join(room.quorum.organisations_present),
+        "quorate": core.quorum.met,
+        "quorum_text": _quorum_text(core),
+        "present_organisations": ", ".join(core.quorum.organisations_present),
         "roster": [
             {
                 "user_id": str(e.user_id),
@@ -152,7 +152,7 @@ def read_snapshot(session: Session, actor: Actor, meeting_id: int, content_key: 
                 "status_label": e.status_label,
                 "conflicted": "yes" if e.user_id in conflicted else "",
             }
-            for e in room.roster
+            for e in core.roster
         ],
         "agenda": [
             {
@@ -177,39 +177,39 @@ def read_snapshot(session: Session, actor: Actor, meeting_id: int, content_key: 
         }
         if current
         else {},
-        "i_am_conflicted": actor.user_id in conflicted,
+        "i_am_conflicted": room.actor_conflicted,
         "decisions": [
             {
                 "headline": f"Item {d.position}, case {d.case_reference}: {d.label}",
                 "when": local_time(d.recorded_at),
                 "excluded": ", ".join(d.excluded),
             }
-            for d in room.decisions
+            for d in core.decisions
         ],
-        "decision_options": [{"value": o.key, "label": o.label} for o in room.decision_options],
-        "organisations": [{"value": str(i), "label": name} for i, name in room.organisations],
+        "decision_options": [{"value": o.key, "label": o.label} for o in core.decision_options],
+        "organisations": [{"value": str(i), "label": name} for i, name in core.organisations],
         "people": [
             {"value": str(e.user_id), "label": f"{e.name} ({e.organisation})"}
-            for e in room.roster
-            if e.organisation_id in {i for i, _ in room.organisations}
+            for e in core.roster
+            if e.organisation_id in members
         ],
     }
     key = _content_key(room)
-    snapshot = RoomSnapshot(version=version, values=values, content_key=key)
+    snapshot = RoomSnapshot(version=core.version, values=values, content_key=key)
     if key != content_key:
         snapshot.content, snapshot.content_note = _content(session, actor, room)
-    if room.actor_is_chair:
+    if room.actor_is_chair and content_key is None:
         snapshot.escalation_panels = [
             {"value": str(p.id), "label": p.name}
             for p in list_panels(session=session, actor=actor)
-            if p.id != room.panel_id
+            if p.id != core.panel_id
         ]
     return snapshot
 
 
-def _read_as(cookie: str, ip: str | None, meeting_id: int, content_key: str) -> RoomSnapshot:
+def _read_as(cookie: str, ip: str | None, meeting_id: int, content_key: str, core: RoomCore | None) -> RoomSnapshot:
     """Read the room as the person signed in with ``cookie`` (in a worker thread)."""
-    return run_as(cookie, ip, lambda session, actor: read_snapshot(session, actor, meeting_id, content_key))
+    return run_as(cookie, ip, lambda session, actor: read_snapshot(session, actor, meeting_id, content_key, core))
 
 
 def _parse_date(raw: str) -> date | None:
@@ -263,7 +263,8 @@ class MeetingRoomState(AuthState):
 
     def _apply(self, snapshot: RoomSnapshot) -> None:
         for name, value in snapshot.values.items():
-            setattr(self, name, value)
+            if getattr(self, name) != value:  # only what changed goes to the browser
+                setattr(self, name, value)
         if snapshot.content is not None:
             self.content = snapshot.content
             self.content_note = snapshot.content_note
@@ -296,15 +297,14 @@ class MeetingRoomState(AuthState):
             return self.require_sign_in()
         if int(raw) != self.meeting_id:
             self.meeting_id = int(raw)
-            self._content_key = ""
             self.content, self.content_note = [], ""
             self.action_rows = ["1"]
         self.decision_errors, self.decision_refusal, self.verbal_outcome = {}, "", []
-        meeting_id, key = self.meeting_id, self._content_key
+        meeting_id = self.meeting_id
         snapshot: list[RoomSnapshot] = []
 
         def _read(session: Session, actor: Actor) -> Actor:
-            snapshot.append(read_snapshot(session, actor, meeting_id, key))
+            snapshot.append(read_snapshot(session, actor, meeting_id, None))  # everything afresh
             return actor
 
         try:
@@ -324,21 +324,21 @@ class MeetingRoomState(AuthState):
         async with self:
             self._watch_generation += 1
             generation = self._watch_generation
-            meeting_id, seen = self.meeting_id, self._version
+            meeting_id, seen, key = self.meeting_id, self._version, self._content_key
             cookie, ip = self.router.headers.cookie, self._client_ip()
             token = self.router.session.client_token
         while True:
-            version = await ROOM_CHANGES.wait_for_change(meeting_id, seen, timeout=HEARTBEAT_SECONDS)
+            change = await ROOM_CHANGES.wait_for_change(meeting_id, seen, timeout=HEARTBEAT_SECONDS)
             if not await client_connected(token):
                 return
-            async with self:
-                if self._watch_generation != generation or self.meeting_id != meeting_id:
-                    return
-                seen, key = self._version, self._content_key
-            if version is None or version == seen:
+            if change is None:  # nothing new: is this browser still in the room?
+                async with self:
+                    if self._watch_generation != generation or self.meeting_id != meeting_id:
+                        return
+                    seen, key = self._version, self._content_key
                 continue
             try:
-                snapshot = await asyncio.to_thread(_read_as, cookie, ip, meeting_id, key)
+                snapshot = await asyncio.to_thread(_read_as, cookie, ip, meeting_id, key, change.state)
             except SessionExpired as error:
                 async with self:
                     leave = self._to_sign_in(error.message)
@@ -349,10 +349,10 @@ class MeetingRoomState(AuthState):
                     self.not_found = error.message
                 return
             async with self:
-                if self._watch_generation != generation:
+                if self._watch_generation != generation or self.meeting_id != meeting_id:
                     return
                 self._apply(snapshot)
-                seen = self._version
+                seen, key = self._version, self._content_key
 
     @rx.event
     def leave(self) -> None:
