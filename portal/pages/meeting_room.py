@@ -333,7 +333,7 @@ class MeetingRoomState(AuthState):
                 return
             if change is None:  # nothing new: is this browser still in the room?
                 async with self:
-                    if self._watch_generation != generation or self.meeting_id != meeting_id:
+                    if not self._watching(generation, meeting_id):
                         return
                     seen, key = self._version, self._content_key
                 continue
@@ -349,15 +349,21 @@ class MeetingRoomState(AuthState):
                     self.not_found = error.message
                 return
             async with self:
-                if self._watch_generation != generation or self.meeting_id != meeting_id:
+                if not self._watching(generation, meeting_id):
                     return
                 self._apply(snapshot)
                 seen, key = self._version, self._content_key
 
-    @rx.event
-    def leave(self) -> None:
-        """The room was left (another page): its watcher stops at its next wake."""
-        self._watch_generation += 1
+    def _watching(self, generation: int, meeting_id: int) -> bool:
+        """Whether this watcher is still wanted: no newer one started (a reload), and the
+        browser is still on this meeting's room (every page's on_load updates the router)."""
+        page = self.router.page
+        return (
+            self._watch_generation == generation
+            and self.meeting_id == meeting_id
+            and page.path.rstrip("/") == routes.MEETING_ROOM
+            and str(page.params.get("meeting_id", "")) == str(meeting_id)
+        )
 
     # --- the chair's and members' actions -------------------------------------------------------
 
@@ -1190,7 +1196,6 @@ def meeting_room_page() -> rx.Component:
                     spacing="4",
                     width="100%",
                 ),
-                on_unmount=S.leave,
                 width="100%",
             ),
         ),
