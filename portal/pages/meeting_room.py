@@ -527,9 +527,11 @@ class MeetingRoomState(AuthState):
             if "meeting" in error.field_errors:
                 self.decision_refusal = error.field_errors["meeting"]
             return None
-        except DomainError as error:
-            self.decision_refusal = error.message
+        except SessionExpired as error:
             return self._handle(error)
+        except DomainError as error:  # e.g. a chair who declared an interest in the item
+            self.decision_refusal = error.message
+            return None
         self.action_rows = ["1"]
         return rx.call_script("document.getElementById('decision-form').reset()")
 
@@ -806,14 +808,16 @@ def _item_content() -> rx.Component:
     )
 
 
-def _action_row(number: Any) -> rx.Component:
+def _action_row(number: Any, index: Any) -> rx.Component:
+    """One action: named by ``number`` (stable while rows come and go), labelled by position."""
     S = MeetingRoomState
     prefix = "action-" + number + "-"
     name = "action_" + number + "_"
+    shown = (index + 1).to_string()
 
     def labelled(label: str, part: str, control: rx.Component) -> rx.Component:
         return rx.vstack(
-            rx.el.label(label, " (action ", number, ")", html_for=prefix + part, class_name="field-label"),
+            rx.el.label(label, " (action ", shown, ")", html_for=prefix + part, class_name="field-label"),
             control,
             spacing="1",
             width="100%",
@@ -863,10 +867,11 @@ def _action_row(number: Any) -> rx.Component:
             size="1",
             variant="ghost",
             color_scheme="gray",
-            aria_label="Remove action " + number,
+            aria_label="Remove action " + shown,
             on_click=S.remove_action_row(number),
         ),
         class_name="room-row",
+        key=number,  # by row, not position: removing a row keeps what was typed in the others
     )
 
 

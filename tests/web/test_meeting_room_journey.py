@@ -162,9 +162,14 @@ def test_the_chairs_decision_reaches_another_browser_within_two_seconds(
     form.get_by_label("Due (action 1)").fill(due)
     form.get_by_label("What is to be done (action 1)").fill("Joint visit to the address")
     form.get_by_role("button", name="Add an action").click()
-    form.get_by_label("Owner organisation (action 2)").select_option(label="Eastbrook City Council ASB Team")
-    form.get_by_label("Due (action 2)").fill(due)
-    form.get_by_label("What is to be done (action 2)").fill("Warning letter to the tenant")
+    form.get_by_label("What is to be done (action 2)").fill("A row added by mistake")
+    form.get_by_role("button", name="Add an action").click()
+    form.get_by_label("Owner organisation (action 3)").select_option(label="Eastbrook City Council ASB Team")
+    form.get_by_label("Due (action 3)").fill(due)
+    form.get_by_label("What is to be done (action 3)").fill("Warning letter to the tenant")
+    form.get_by_role("button", name="Remove action 2").click()
+    expect(form.get_by_label("What is to be done (action 2)")).to_have_value("Warning letter to the tenant")
+    expect(form.get_by_label("What is to be done (action 3)")).to_have_count(0)
     assert axe_violations(chair) == []
     screenshot(chair, "meeting-room.png")
 
