@@ -20,6 +20,7 @@ from portal.pages import (  # noqa: F401  (registers the pages)
     home,
     information,
     meeting,
+    meeting_room,
     panel,
     panels,
     people,

@@ -18,7 +18,8 @@ CASE = "/cases/[case_id]"
 REPORTS = "/cases/reports"
 PANEL = "/panels/[panel_id]"
 MEETING = "/meetings/[meeting_id]"
-ROOM = "/meetings/[meeting_id]/room"
+MEETING_ROOM = "/meetings/[meeting_id]/room"
+ROOM = MEETING_ROOM
 
 # Plain HTTP routes (Starlette), outside the Reflex event system.
 AUTH_COMPLETE = "/auth/complete"
