@@ -26,6 +26,7 @@ from portal.pages import (  # noqa: F401  (registers the pages)
     home,
     information,
     meeting,
+    meeting_room,
     notifications,
     panel,
     panels,

@@ -25,7 +25,8 @@ ADMIN_SCHEDULER = "/admin/scheduler"
 ADMIN_OUTBOX = "/admin/outbox"
 PANEL = "/panels/[panel_id]"
 MEETING = "/meetings/[meeting_id]"
-ROOM = "/meetings/[meeting_id]/room"
+MEETING_ROOM = "/meetings/[meeting_id]/room"
+ROOM = MEETING_ROOM
 
 # Plain HTTP routes (Starlette), outside the Reflex event system.
 AUTH_COMPLETE = "/auth/complete"
