@@ -6,6 +6,7 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
+import panels.action_models
 import panels.case_models
 import panels.models
 import panels.policy  # noqa: F401

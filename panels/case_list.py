@@ -18,12 +18,13 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from panels.case_models import Case
+from panels.policy import get_case_policy
 from panels.vocabulary import CaseStage, CaseStatus, CaseType
 from sharing.access import require
 from sharing.db import utcnow
 from sharing.errors import InvalidInput
-from sharing.models import ConsentRecord, Disclosure, DisclosureItem
-from sharing.permissions import Actor, Permission
+from sharing.models import ConsentRecord, Disclosure, DisclosureItem, User, UserRole
+from sharing.permissions import ROLE_PERMISSIONS, Actor, Permission
 from sharing.reads import ItemView, read_items
 from sharing.vocabulary import LIVE_STATUSES
 
@@ -297,3 +298,42 @@ def list_cases(
         if c.summary_item_id is not None and c.summary_item_id in views
     )
     return CasePage(rows=rows, total=total, page=page, page_size=page_size)
+
+
+# --- What the filters offer -----------------------------------------------------------------
+
+NOT_ASSESSED = "Not assessed"
+
+
+@dataclass(frozen=True)
+class CaseListChoices:
+    """The choices the list's filters offer the actor."""
+
+    risk_levels: tuple[tuple[int, str], ...]  # (rank, label), highest first, then not assessed (0)
+    lead_officers: tuple[tuple[int, str], ...]  # (user id, name): empty for a partner organisation
+
+
+def case_list_choices(*, session: Session, actor: Actor) -> CaseListChoices:
+    """The risk levels of the actor's organisation's scheme and, for an organisation that leads
+    cases, its officers who may lead one (active accounts holding a case-managing role)."""
+    require(actor, Permission.CASES_CASES_READ, subject_type="case")
+    if actor.organisation_id is None:
+        return CaseListChoices(risk_levels=(), lead_officers=())
+    scheme = get_case_policy(session, actor.organisation_id).risk_scheme
+    levels = sorted(scheme.levels, key=lambda level: level.rank, reverse=True)
+    risk_levels = (*((level.rank, level.label) for level in levels), (0, NOT_ASSESSED))
+    officers: tuple[tuple[int, str], ...] = ()
+    if actor.can(Permission.CASES_CASES_MANAGE):
+        managing = [str(role) for role, granted in ROLE_PERMISSIONS.items() if Permission.CASES_CASES_MANAGE in granted]
+        users = session.exec(
+            select(User)
+            .join(UserRole, col(UserRole.user_id) == col(User.id))
+            .where(
+                User.organisation_id == actor.organisation_id,
+                col(User.is_active).is_(True),
+                col(UserRole.role).in_(managing),
+            )
+            .distinct()
+        ).all()
+        officers = tuple(sorted(((u.id, u.full_name) for u in users if u.id is not None), key=lambda o: o[1].lower()))
+    return CaseListChoices(risk_levels=risk_levels, lead_officers=officers)

@@ -190,6 +190,10 @@ class ContactCadence(BaseModel):
     victim_update_every_days: int = Field(default=30, ge=1)
     action_plan_review_every_months: int = Field(default=3, ge=1)
     action_plan_agreed_within_working_days: int = Field(default=10, ge=1)
+    # Lists show actions due within this many days as "due soon".
+    action_due_soon_days: int = Field(default=7, ge=0)
+    # Actions overdue by more than this go to the owner organisation's managers each week.
+    action_escalation_overdue_days: int = Field(default=14, ge=1)
 
 
 class ThresholdRule(BaseModel):

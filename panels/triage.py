@@ -420,15 +420,22 @@ class ReportRow:
     location: str
 
 
-def list_reports_awaiting_triage(*, session: Session, actor: Actor, limit: int = 100) -> list[ReportRow]:
-    """The actor's organisation's reports not yet triaged, oldest first; the contents are read
-    through the need-to-know chokepoint (and logged)."""
+def list_reports_awaiting_triage(
+    *, session: Session, actor: Actor, limit: int = 100, newest_first: bool = False
+) -> list[ReportRow]:
+    """The actor's organisation's reports not yet triaged, oldest first (or newest first); the
+    contents are read through the need-to-know chokepoint (and logged)."""
     require(actor, Permission.CASES_CASES_MANAGE, subject_type="case_report")
+    order = (
+        [col(CaseReport.received_at).desc(), col(CaseReport.id).desc()]
+        if newest_first
+        else [col(CaseReport.received_at), col(CaseReport.id)]
+    )
     reports = list(
         session.exec(
             select(CaseReport)
             .where(CaseReport.organisation_id == actor.organisation_id, CaseReport.triage_outcome == "pending")
-            .order_by(col(CaseReport.received_at), col(CaseReport.id))
+            .order_by(*order)
             .limit(limit)
         )
     )
@@ -450,6 +457,58 @@ def list_reports_awaiting_triage(*, session: Session, actor: Actor, limit: int =
                 reporter=shown.get("reporter", ""),
                 what_happened=shown.get("what_happened", ""),
                 location=shown.get("location", ""),
+            )
+        )
+    return rows
+
+
+# --- Recently triaged -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TriagedRow:
+    report_id: int
+    channel: str
+    received_at: datetime
+    triaged_at: datetime | None
+    outcome: str  # as recorded on the report, with the reason when it was not ASB
+    reporter: str  # as the chokepoint shows it
+    what_happened: str
+    case_id: int | None
+    case_reference: str
+
+
+def list_recently_triaged(*, session: Session, actor: Actor, limit: int = 20) -> list[TriagedRow]:
+    """The actor's organisation's most recently triaged reports, newest decision first; the
+    contents are read through the need-to-know chokepoint (and logged)."""
+    require(actor, Permission.CASES_CASES_MANAGE, subject_type="case_report")
+    reports = list(
+        session.exec(
+            select(CaseReport)
+            .where(CaseReport.organisation_id == actor.organisation_id, CaseReport.triage_outcome != "pending")
+            .order_by(col(CaseReport.triaged_at).desc(), col(CaseReport.id).desc())
+            .limit(limit)
+        )
+    )
+    item_ids = [r.item_id for r in reports if r.item_id is not None]
+    views = {v.id: v for v in read_items(session=session, actor=actor, item_ids=item_ids, via="triage queue")}
+    rows = []
+    for report in reports:
+        view = views.get(report.item_id) if report.item_id is not None else None
+        if view is None or report.id is None:
+            continue
+        shown = {f.key: f.value for f in view.fields}
+        rows.append(
+            TriagedRow(
+                report_id=report.id,
+                channel=ReportChannel(report.channel).label,
+                received_at=report.received_at,
+                triaged_at=report.triaged_at,
+                outcome=shown.get("triage", "") or TriageOutcome(report.triage_outcome).label,
+                reporter=shown.get("reporter", ""),
+                what_happened=shown.get("what_happened", ""),
+                case_id=report.case_id,
+                case_reference=view.case_reference or "",
             )
         )
     return rows

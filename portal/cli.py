@@ -177,6 +177,42 @@ def cmd_flag_expired_consent(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_scheduler(_args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from panels.scheduler import start_scheduler
+
+    handle = start_scheduler()
+    stopped = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopped.set())
+    print(
+        f"Scheduler started ({handle.holder_id}). It runs the scheduled jobs whenever it holds the lock; "
+        "stop it with Ctrl+C."
+    )
+    stopped.wait()
+    handle.stop()
+    print("Scheduler stopped.")
+    return 0
+
+
+def cmd_run_job(args: argparse.Namespace) -> int:
+    from panels.scheduler import JOBS, run_job
+
+    if args.job_id not in JOBS:
+        return _fail(f"no job called '{args.job_id}' (one of: {', '.join(sorted(JOBS))}).")
+    run = run_job(args.job_id)
+    if run is None:
+        print(f"{args.job_id}: this period's run has already completed; nothing to do.")
+        return 0
+    counts = ", ".join(f"{name} {value}" for name, value in sorted(run.result.items()) if value) or "nothing to do"
+    if run.outcome == "failed":
+        return _fail(f"{args.job_id} failed: {run.error}")
+    print(f"{args.job_id}: {run.outcome_label.lower()} ({counts}).")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="portal-admin", description="Administer the ASB Panel Portal.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -225,6 +261,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_sar_export)
     p = sub.add_parser("flag-expired-consent", help="flag disclosures resting on expired consent and tell recipients")
     p.set_defaults(func=cmd_flag_expired_consent)
+
+    p = sub.add_parser(
+        "scheduler",
+        help="run reminders, digests and email sending in the foreground (one process at a time runs them)",
+    )
+    p.set_defaults(func=cmd_scheduler)
+
+    p = sub.add_parser("run-job", help="run one scheduled job now (once per period, like the scheduler)")
+    p.add_argument("job_id", metavar="JOB", help="reminders_sweep, email_outbox, notification_digest, manager_digest")
+    p.set_defaults(func=cmd_run_job)
     return parser
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 from starlette.applications import Starlette
 
+from portal.background import run_scheduler
 from portal.http_routes import auth_routes
 from portal.oidc_routes import oidc_middleware, oidc_routes
 from portal.pages import (  # noqa: F401  (registers the pages)
@@ -31,3 +32,4 @@ app = rx.App(
     api_transformer=Starlette(routes=[*auth_routes(), *oidc_routes()], middleware=oidc_middleware()),
     html_lang="en-GB",
 )
+app.register_lifespan_task(run_scheduler)

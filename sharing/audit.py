@@ -133,6 +133,23 @@ class AuditAction(StrEnum):
     MINUTES_APPROVED = "panels:minutes:approved"
     MINUTES_READ = "panels:minutes:read"
     MINUTES_DOWNLOADED = "panels:minutes:downloaded"
+    ACTION_PLAN_CREATED = "actions:plan:created"
+    ACTION_PLAN_AGREED = "actions:plan:agreed"
+    ACTION_PLAN_REVIEWED = "actions:plan:reviewed"
+    ACTION_ADDED = "actions:action:added"
+    ACTION_ASSIGNED = "actions:action:assigned"
+    ACTION_UPDATED = "actions:action:updated"
+    AGENCY_ACTIONS_EXPORTED = "actions:agency:exported"
+    VICTIM_CONTACT_RECORDED = "actions:contact:recorded"
+    REMINDER_RAISED = "notifications:reminder:raised"
+    NOTIFICATION_PREFERENCE_CHANGED = "notifications:preference:changed"
+    EMAIL_SENT = "notifications:email:sent"
+    EMAIL_FAILED = "notifications:email:failed"
+    SCHEDULER_LEADER_ACQUIRED = "scheduler:leader:acquired"
+    SCHEDULER_LEADER_RELEASED = "scheduler:leader:released"
+    SCHEDULER_LEADER_LOST = "scheduler:leader:lost"
+    JOB_COMPLETED = "scheduler:job:completed"
+    JOB_FAILED = "scheduler:job:failed"
 
 
 class Outcome(StrEnum):

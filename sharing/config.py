@@ -118,6 +118,37 @@ class Settings(BaseSettings):
     smtp_password: str | None = Field(default=None, description="SMTP password, if the server needs one.")
     smtp_starttls: bool = Field(default=False, description="Use STARTTLS with the SMTP server.")
     smtp_from: str = Field(default="ASB Panel Portal <no-reply@portal.invalid>", description="Sender of emails.")
+    email_max_attempts: int = Field(
+        default=5, ge=1, le=50, description="Attempts to send an email before it is marked failed (kept in the outbox)."
+    )
+    scheduler_enabled: bool = Field(
+        default=True,
+        description=(
+            "Run reminders, digests and email sending inside the portal. Across several workers or processes only "
+            "one runs them at a time; 'portal-admin scheduler' runs them in a process of its own."
+        ),
+    )
+    scheduler_lock_name: str = Field(
+        default="portal-scheduler",
+        min_length=1,
+        max_length=80,
+        description="Name of the lock that decides which process runs the scheduled jobs.",
+    )
+    scheduler_lease_seconds: int = Field(
+        default=30,
+        ge=3,
+        le=600,
+        description="Seconds without a heartbeat after which another process takes over the scheduled jobs.",
+    )
+    reminder_sweep_minutes: int = Field(
+        default=15, ge=1, le=60, description="Minutes between reminder sweeps (must divide 60)."
+    )
+    digest_hour: int = Field(
+        default=7, ge=0, le=23, description="Hour of the day (portal time zone) the daily and weekly digests go out."
+    )
+    sar_reminder_days: int = Field(
+        default=7, ge=1, le=30, description="Remind about a subject access request this many days before it is due."
+    )
     oidc_clients: dict[str, OidcClientSettings] = Field(
         default_factory=dict,
         description=(
@@ -135,6 +166,13 @@ class Settings(BaseSettings):
         if value.startswith("postgresql://") or value.startswith("postgres://"):
             # psycopg 3 is the driver we ship; the bare scheme would look for psycopg2.
             value = "postgresql+psycopg://" + value.split("://", 1)[1]
+        return value
+
+    @field_validator("reminder_sweep_minutes")
+    @classmethod
+    def _sweep_divides_the_hour(cls, value: int) -> int:
+        if 60 % value:
+            raise ValueError("must divide 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 or 60)")
         return value
 
     @field_validator("redis_url")

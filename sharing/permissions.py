@@ -48,6 +48,13 @@ class Permission(StrEnum):
     PANELS_MEETINGS_ATTEND = "panels:meetings:attend"
     # Chairing: also checked per panel (only the panel's chair or deputy chair may chair it).
     PANELS_MEETINGS_CHAIR = "panels:meetings:chair"
+    ACTIONS_PLANS_MANAGE = "actions:plans:manage"
+    ACTIONS_ACTIONS_READ = "actions:actions:read"
+    ACTIONS_ACTIONS_UPDATE = "actions:actions:update"
+    ACTIONS_AGENCY_READ = "actions:agency:read"
+    NOTIFICATIONS_OWN_READ = "notifications:own:read"
+    ADMIN_SCHEDULER_READ = "admin:scheduler:read"
+    ADMIN_OUTBOX_READ = "admin:outbox:read"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -64,6 +71,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.SHARING_AGREEMENTS_MANAGE,
             Permission.ADMIN_POLICY_WRITE,
             Permission.PANELS_PANELS_MANAGE,
+            Permission.ADMIN_SCHEDULER_READ,
+            Permission.ADMIN_OUTBOX_READ,
+            Permission.NOTIFICATIONS_OWN_READ,
         }
     ),
     Role.LEAD_OFFICER: frozenset(
@@ -83,6 +93,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.SHARING_AGREEMENTS_READ,
             Permission.SHARING_CONSENT_RECORD,
             Permission.SHARING_DISCLOSURES_REQUEST,
+            Permission.ACTIONS_PLANS_MANAGE,
+            Permission.ACTIONS_ACTIONS_READ,
+            Permission.ACTIONS_ACTIONS_UPDATE,
+            Permission.NOTIFICATIONS_OWN_READ,
         }
     ),
     # Partners on panels see what is disclosed to them and may add incidents to cases they can see.
@@ -94,6 +108,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CASES_INCIDENTS_RECORD,
             Permission.PANELS_MEETINGS_ATTEND,
             Permission.PANELS_MEETINGS_CHAIR,
+            Permission.ACTIONS_ACTIONS_READ,
+            Permission.ACTIONS_ACTIONS_UPDATE,
+            Permission.NOTIFICATIONS_OWN_READ,
         }
     ),
     Role.MANAGER: frozenset(
@@ -114,6 +131,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CASES_INCIDENTS_RECORD,
             Permission.CASES_CLOSURE_APPROVE,
             Permission.CASES_CASE_REVIEW_MANAGE,
+            Permission.ACTIONS_PLANS_MANAGE,
+            Permission.ACTIONS_ACTIONS_READ,
+            Permission.ACTIONS_ACTIONS_UPDATE,
+            Permission.ACTIONS_AGENCY_READ,
+            Permission.NOTIFICATIONS_OWN_READ,
         }
     ),
     Role.INFORMATION_SHARING_OFFICER: frozenset(
@@ -130,6 +152,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.SHARING_SAR_MANAGE,
             Permission.CASES_CASES_READ,
             Permission.SHARING_RETENTION_MANAGE,
+            Permission.NOTIFICATIONS_OWN_READ,
         }
     ),
 }

@@ -108,6 +108,7 @@ class ItemKind(StrEnum):
     RISK_ASSESSMENT = "risk_assessment"
     DOCUMENT = "document"
     CASE_SUMMARY = "case_summary"
+    ACTION_PLAN = "action_plan"
 
 
 class DisclosureStatus(StrEnum):

@@ -25,6 +25,7 @@ os.environ["PORTAL_DATABASE_URL"] = TEST_DATABASE_URL
 os.environ["PORTAL_DATA_DIR"] = str(_TMP / "data")
 os.environ["PORTAL_SECRET_KEY"] = secrets.token_urlsafe(48)
 os.environ["PORTAL_DEMO_MODE"] = "true"
+os.environ["PORTAL_SCHEDULER_ENABLED"] = "false"  # tests run jobs themselves
 os.environ.pop("PORTAL_REDIS_URL", None)
 
 from sqlalchemy import text  # noqa: E402
