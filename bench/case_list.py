@@ -881,7 +881,7 @@ def run_size(url: str, args: argparse.Namespace, cases: int, first: bool) -> tup
 
 def print_table(results: list[Result], page_size: int, runs: int, warmup: int) -> None:
     head = (
-        f"  {'database':<24} {'cases':>8} {'who':<12} {'list':<10} {'total':>6} {'rows':>4} | {'portal ms':>9} "
+        f"  {'database':<32} {'cases':>8} {'who':<12} {'list':<10} {'total':>6} {'rows':>4} | {'portal ms':>9} "
         f"{'p95':>7} | {'lower ms':>8} {'p95':>7} {'+log':>7} | {'ratio':>6} {'p95':>6} {'vs +log':>7} | {'target':<6}"
     )
     print()
@@ -893,7 +893,7 @@ def print_table(results: list[Result], page_size: int, runs: int, warmup: int) -
         lower, lower95, lower_log = _ms(t.lower, 0.5), _ms(t.lower, 0.95), _ms(t.lower_log, 0.5)
         rows = round(statistics.mean(t.rows))
         print(
-            f"  {r.where:<24} {r.cases:>8,} {r.who:<12} {r.variant:<10} {t.total:>6} {rows:>4} | {portal:>9.2f} "
+            f"  {r.where:<32} {r.cases:>8,} {r.who:<12} {r.variant:<10} {t.total:>6} {rows:>4} | {portal:>9.2f} "
             f"{portal95:>7.2f} | {lower:>8.2f} {lower95:>7.2f} {lower_log:>7.2f} | {portal / lower:>5.1f}x "
             f"{portal95 / lower95:>5.1f}x {portal / lower_log:>6.1f}x | "
             f"{'met' if portal <= TARGET_RATIO * lower_log else 'missed':<6}"

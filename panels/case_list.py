@@ -284,12 +284,23 @@ def list_cases(
         select(owned_rows.c.id, owned_rows.c.shared_total), select(shared_rows.c.id, shared_rows.c.shared_total)
     ).subquery()
     owned_total = select(func.count()).select_from(Case).where(*owned).scalar_subquery()
+    shared_total = func.coalesce(func.max(merged.c.shared_total).over(), 0)
     found = session.exec(
-        select(Case, merged.c.shared_total, owned_total).join(merged, merged.c.id == col(Case.id)).order_by(*ordering)
+        select(Case, owned_total + shared_total)
+        .join(merged, merged.c.id == col(Case.id))
+        .order_by(*ordering)
+        .offset((page - 1) * page_size)
+        .limit(page_size)
     ).all()
-    # No row at all: nothing is visible (each branch returns its first rows whatever the page).
-    total = (found[0][2] + max((r[1] for r in found if r[1] is not None), default=0)) if found else 0
-    cases = [r[0] for r in found[(page - 1) * page_size : reach]]
+    cases = [case_row for case_row, _ in found]
+    if found:
+        total = found[0][1]
+    elif page == 1:
+        total = 0  # nothing is visible: each branch returns its first rows whatever the page
+    else:
+        total = session.exec(
+            select(owned_total + select(func.count()).select_from(Case).where(*shared).scalar_subquery())
+        ).one()
     item_ids = [c.summary_item_id for c in cases if c.summary_item_id is not None]
     views = {v.id: v for v in read_items(session=session, actor=actor, item_ids=item_ids, via="case list")}
     rows = tuple(
