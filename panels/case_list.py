@@ -13,7 +13,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, String, and_, case, cast, func, null, or_, union_all
+from sqlalchemy import ColumnElement, Integer, String, case, cast, func, null, or_, union_all
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -108,22 +108,26 @@ def live_items_disclosed_to(organisation_id: int, today: date) -> SelectOfScalar
     its retention date, and any consent it rests on given, not expired and not withdrawn
     by ``today``.
     """
+    consent_valid = (
+        select(col(ConsentRecord.id))
+        .where(
+            col(ConsentRecord.id) == col(Disclosure.consent_id),
+            col(ConsentRecord.given_on) <= today,
+            or_(col(ConsentRecord.expires_on).is_(None), col(ConsentRecord.expires_on) >= today),
+            or_(col(ConsentRecord.withdrawn_on).is_(None), col(ConsentRecord.withdrawn_on) > today),
+        )
+        .exists()
+    )
+    # The consent check as a correlated EXISTS, not an outer join: only disclosures that rest
+    # on consent look their record up (a join makes PostgreSQL hash every consent record).
     return (
         select(col(DisclosureItem.item_id))
         .join(Disclosure, col(Disclosure.id) == col(DisclosureItem.disclosure_id))
-        .outerjoin(ConsentRecord, col(ConsentRecord.id) == col(Disclosure.consent_id))
         .where(
             col(Disclosure.recipient_organisation_id) == organisation_id,
             col(Disclosure.status).in_([str(s) for s in LIVE_STATUSES]),
             or_(col(Disclosure.retain_until).is_(None), col(Disclosure.retain_until) >= today),
-            or_(
-                col(Disclosure.consent_id).is_(None),
-                and_(
-                    col(ConsentRecord.given_on) <= today,
-                    or_(col(ConsentRecord.expires_on).is_(None), col(ConsentRecord.expires_on) >= today),
-                    or_(col(ConsentRecord.withdrawn_on).is_(None), col(ConsentRecord.withdrawn_on) > today),
-                ),
-            ),
+            or_(col(Disclosure.consent_id).is_(None), consent_valid),
         )
     )
 
