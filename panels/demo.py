@@ -260,7 +260,14 @@ def seed_demo(session: Session, *, now: datetime | None = None) -> dict[str, int
         record_event(session, action=AuditAction.DEMO_SEEDED, outcome=Outcome.SUCCESS, actor=SYSTEM_ACTOR, detail=added)
     added["sharing"] = int(seed_sharing_demo(session))
     added["cases"] = int(seed_case_demo(session, now=now))
+    added["meetings"] = int(_seed_meetings(session))
     return added
+
+
+def _seed_meetings(session: Session) -> bool:
+    from panels.meeting_demo import seed_meeting_demo
+
+    return seed_meeting_demo(session)
 
 
 # --- The information-sharing demo: an agreement, people, consent and disclosures -----------

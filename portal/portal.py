@@ -7,6 +7,7 @@ from starlette.applications import Starlette
 
 from portal.background import run_scheduler
 from portal.http_routes import auth_routes
+from portal.meeting_routes import meeting_file_routes
 from portal.oidc_routes import oidc_middleware, oidc_routes
 from portal.pages import (  # noqa: F401  (registers the pages)
     admin_organisations,
@@ -18,6 +19,8 @@ from portal.pages import (  # noqa: F401  (registers the pages)
     console,
     home,
     information,
+    meeting,
+    panel,
     panels,
     people,
     records,
@@ -29,7 +32,9 @@ from portal.pages import (  # noqa: F401  (registers the pages)
 app = rx.App(
     stylesheets=["/portal.css"],
     head_components=[rx.el.meta(name="robots", content="noindex")],
-    api_transformer=Starlette(routes=[*auth_routes(), *oidc_routes()], middleware=oidc_middleware()),
+    api_transformer=Starlette(
+        routes=[*auth_routes(), *oidc_routes(), *meeting_file_routes()], middleware=oidc_middleware()
+    ),
     html_lang="en-GB",
 )
 app.register_lifespan_task(run_scheduler)

@@ -16,10 +16,17 @@ AGREEMENTS = "/sharing/agreements"
 CASES = "/cases"
 CASE = "/cases/[case_id]"
 REPORTS = "/cases/reports"
+PANEL = "/panels/[panel_id]"
+MEETING = "/meetings/[meeting_id]"
+ROOM = "/meetings/[meeting_id]/room"
 
 # Plain HTTP routes (Starlette), outside the Reflex event system.
 AUTH_COMPLETE = "/auth/complete"
 AUTH_SIGN_OUT = "/auth/signout"
+MEETING_ICS = "/meetings/{meeting_id:int}.ics"
+MEETING_PACK_PDF = "/meetings/{meeting_id:int}/pack.pdf"
+MEETING_MINUTES_PDF = "/meetings/{meeting_id:int}/minutes.pdf"
+CALENDAR_FEED = "/calendar/{token}.ics"
 
 
 def item(item_id: int | str) -> str:
@@ -32,3 +39,31 @@ def case(case_id: int | str) -> str:
 
 def sso_login(slug: str) -> str:
     return f"/auth/sso/{slug}/login"
+
+
+def panel(panel_id: int | str) -> str:
+    return f"/panels/{panel_id}"
+
+
+def meeting(meeting_id: int | str) -> str:
+    return f"/meetings/{meeting_id}"
+
+
+def meeting_room(meeting_id: int | str) -> str:
+    return f"/meetings/{meeting_id}/room"
+
+
+def meeting_ics(meeting_id: int | str) -> str:
+    return f"/meetings/{meeting_id}.ics"
+
+
+def meeting_pack_pdf(meeting_id: int | str) -> str:
+    return f"/meetings/{meeting_id}/pack.pdf"
+
+
+def meeting_minutes_pdf(meeting_id: int | str) -> str:
+    return f"/meetings/{meeting_id}/minutes.pdf"
+
+
+def calendar_feed(token: str) -> str:
+    return f"/calendar/{token}.ics"

@@ -63,8 +63,9 @@ def select_input(
     *,
     error: rx.Var[str] | str = "",
     placeholder: str = "Choose…",
+    field_id: str = "",
 ) -> rx.Component:
-    field_id = name.replace("_", "-")
+    field_id = field_id or name.replace("_", "-")
     return rx.vstack(
         rx.el.label(label, html_for=field_id, class_name="field-label"),
         rx.el.select(
@@ -93,9 +94,10 @@ def dynamic_select_input(
     *,
     error: rx.Var[str] | str = "",
     placeholder: str = "Choose…",
+    field_id: str = "",
 ) -> rx.Component:
     """A select whose options come from State (each option a dict with 'value' and 'label')."""
-    field_id = name.replace("_", "-")
+    field_id = field_id or name.replace("_", "-")
     return rx.vstack(
         rx.el.label(label, html_for=field_id, class_name="field-label"),
         rx.el.select(
@@ -152,3 +154,9 @@ def dialog_buttons(submit_label: str) -> rx.Component:
         justify="end",
         width="100%",
     )
+
+
+def ticked(value: object) -> bool:
+    """Whether a submitted checkbox was ticked.  Browsers post "on"; Reflex sends the checked
+    state (True/False) for a checkbox that has an id."""
+    return value is True or (isinstance(value, str) and value.lower() in {"on", "true", "yes", "1"})

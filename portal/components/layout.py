@@ -95,7 +95,7 @@ def header() -> rx.Component:
     )
 
 
-def page_shell(title: str, *children: rx.Component, subtitle: str = "") -> rx.Component:
+def page_shell(title: str | rx.Var[str], *children: rx.Component, subtitle: str = "") -> rx.Component:
     """A signed-in page.  Content shows only after the session check has passed."""
     return rx.box(
         rx.link("Skip to content", href="#main", class_name="skip-link"),

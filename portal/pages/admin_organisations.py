@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from portal import routes
 from portal.auth_state import AuthState
-from portal.components.forms import dialog_buttons, select_input, text_input
+from portal.components.forms import dialog_buttons, select_input, text_input, ticked
 from portal.components.layout import PRODUCT_NAME, empty_state, page_shell
 from sharing.directory import OrganisationRead, configure_sso, create_organisation, list_organisations
 from sharing.errors import DomainError, InvalidInput
@@ -95,8 +95,8 @@ class OrganisationsState(AuthState):
         self.sso_errors = {}
         self.sso_discovery_url = str(form_data.get("discovery_url", ""))
         self.sso_client_id = str(form_data.get("client_id", ""))
-        self.sso_enabled = form_data.get("enabled") == "on"
-        self.sso_allow_provisioning = form_data.get("allow_provisioning") == "on"
+        self.sso_enabled = ticked(form_data.get("enabled"))
+        self.sso_allow_provisioning = ticked(form_data.get("allow_provisioning"))
         secret = str(form_data.get("client_secret", "")) or None
         org_id = self.sso_org_id
 

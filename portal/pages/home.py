@@ -11,6 +11,7 @@ from panels.panels import list_panels
 from portal import routes
 from portal.auth_state import AuthState
 from portal.components.layout import PRODUCT_NAME, empty_state, page_shell
+from portal.components.my_meetings import my_meetings
 from portal.formatting import action_label, local_time
 from sharing.audit import list_my_sign_in_activity
 from sharing.config import get_settings
@@ -163,6 +164,7 @@ def home_page() -> rx.Component:
                 width="100%",
             ),
         ),
+        my_meetings(),
         rx.heading("Your panels", size="5", as_="h2"),
         rx.cond(
             HomeState.panels.length() > 0,  # type: ignore[attr-defined]

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from portal import routes
 from portal.auth_state import AuthState
-from portal.components.forms import checkbox_group, select_input, text_input
+from portal.components.forms import checkbox_group, select_input, text_input, ticked
 from portal.components.layout import PRODUCT_NAME, empty_state, page_shell
 from sharing.db import utcnow
 from sharing.errors import DomainError, InvalidInput
@@ -110,9 +110,9 @@ class PeopleState(AuthState):
             address=str(form_data.get("address", "")),
             postcode=str(form_data.get("postcode", "")),
             phone=str(form_data.get("phone", "")),
-            is_vulnerable_adult=form_data.get("vulnerable") == "on",
-            is_child=form_data.get("child") == "on",
-            is_confidential_complainant=form_data.get("confidential") == "on",
+            is_vulnerable_adult=ticked(form_data.get("vulnerable")),
+            is_child=ticked(form_data.get("child")),
+            is_confidential_complainant=ticked(form_data.get("confidential")),
         )
 
         def _act(session: Session, actor: Actor) -> str:

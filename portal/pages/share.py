@@ -12,7 +12,7 @@ from panels.panels import list_panels
 from panels.sharing import share_with_panel
 from portal import routes
 from portal.auth_state import AuthState
-from portal.components.forms import dynamic_select_input, select_input
+from portal.components.forms import dynamic_select_input, select_input, ticked
 from portal.components.layout import PRODUCT_NAME, empty_state, page_shell
 from sharing.console import STATUS_LABELS, list_partner_organisations, owned_item_ids
 from sharing.disclosures import DisclosureRefused, DisclosureRequest, request_disclosure
@@ -86,7 +86,7 @@ class ShareState(AuthState):
             purpose=Purpose(purpose),
             basis=LawfulBasis(basis),
             justification=str(form_data.get("justification", "")),
-            emergency=form_data.get("emergency") == "on",
+            emergency=ticked(form_data.get("emergency")),
         )
         if panel_id is not None:
             try:

@@ -158,3 +158,10 @@ def test_an_empty_time_is_none_and_a_bad_one_is_an_error() -> None:
 def test_the_input_shows_the_moment_in_local_time_to_the_minute() -> None:
     assert local_input_value(datetime(2026, 6, 10, 13, 5, 59, tzinfo=UTC), LONDON) == "2026-06-10T14:05"
     assert local_input_value(datetime(2026, 1, 2, 0, 0, tzinfo=UTC), LONDON) == "2026-01-02T00:00"
+
+
+def test_a_ticked_checkbox_is_read_whether_the_browser_or_reflex_posted_it() -> None:
+    from portal.components.forms import ticked
+
+    assert ticked("on") and ticked(True) and ticked("true")
+    assert not ticked(False) and not ticked(None) and not ticked("") and not ticked("off")

@@ -79,7 +79,7 @@ def test_seeding_again_adds_nothing(engine: Engine) -> None:
     before = last_audit_id(engine)
     with transaction(engine) as session:
         added = seed_demo(session)
-    assert added == {"organisations": 0, "users": 0, "panels": 0, "sharing": 0, "cases": 0}
+    assert added == {"organisations": 0, "users": 0, "panels": 0, "sharing": 0, "cases": 0, "meetings": 0}
     with Session(engine) as session:
         assert _counts(session) == counts
     assert audit_events(engine, action=AuditAction.DEMO_SEEDED, since=before) == []

@@ -1,0 +1,133 @@
+"""The panel and meeting pages: PC Jones opens the next Problem Solving Group's pack and sees
+what was shared with Eastshire Police and "Withheld" where it was not; the ASB officer refers
+a case and sees it land on the next available meeting; the chair accepts it and publishes."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlmodel import Session, col, select
+
+from panels.case_models import Case
+from panels.meetings import MeetingStatus, format_when
+from panels.models import Meeting, Panel, Referral
+from panels.packs import NOTHING_SHARED
+from sharing.db import utcnow
+from sharing.models import Organisation
+from sharing.vocabulary import WITHHELD
+from tests.web.conftest import axe_violations, screenshot, sign_in, wait_for_my_work
+
+pytestmark = pytest.mark.browser
+
+
+def _sign_out(page: Page) -> None:
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_text("You have signed out.")).to_be_visible()
+
+
+def _toasts_gone(page: Page) -> None:
+    """Confirmations fade after a few seconds; check the page as a reader finds it at rest."""
+    expect(page.locator("[data-sonner-toast]")).to_have_count(0, timeout=15_000)
+
+
+def _next_psg(engine: Any) -> Meeting:
+    with Session(engine) as session:
+        if importlib.util.find_spec("panels.case_demo") is None:
+            pytest.skip("the demo has no cases yet (panels.case_demo), so the next meeting has no agenda")
+        panel = session.exec(select(Panel).where(Panel.name == "Problem Solving Group")).one()
+        return session.exec(
+            select(Meeting)
+            .where(
+                Meeting.panel_id == panel.id,
+                Meeting.status == MeetingStatus.SCHEDULED,
+                col(Meeting.starts_at) > utcnow(),
+            )
+            .order_by(col(Meeting.starts_at))
+        ).first()  # type: ignore[return-value]
+
+
+def _case_to_refer(engine: Any) -> Case:
+    """An open case the ASB team leads that is not waiting on the Problem Solving Group."""
+    with Session(engine) as session:
+        team = session.exec(select(Organisation).where(Organisation.name == "Eastbrook City Council ASB Team")).one()
+        panel = session.exec(select(Panel).where(Panel.name == "Problem Solving Group")).one()
+        waiting = set(
+            session.exec(
+                select(Referral.case_id).where(
+                    Referral.panel_id == panel.id, col(Referral.status).in_(["submitted", "accepted", "deferred"])
+                )
+            )
+        )
+        cases = session.exec(
+            select(Case)
+            .where(Case.lead_organisation_id == team.id, Case.status == "open")
+            .order_by(col(Case.reference))
+        ).all()
+        return next(c for c in cases if c.id not in waiting)
+
+
+def test_pc_jones_reads_the_pack_with_what_was_withheld(page: Page, engine: Any) -> None:
+    meeting = _next_psg(engine)
+    when = format_when(meeting.starts_at)
+    sign_in(page, "pc.jones@police.demo")
+    wait_for_my_work(page)
+    page.locator("#my-meetings").get_by_role("link", name=when).click()
+    expect(page.get_by_role("heading", name=re.compile("Problem Solving Group"), level=1)).to_be_visible()
+    pack = page.locator("#pack")
+    expect(pack).to_contain_text("Case ASB-2026-0001")
+    expect(pack).to_contain_text("Loud music and shouting from the flat above")  # shared with the police
+    expect(pack.get_by_text(WITHHELD).first).to_be_visible()  # the victim's health was not
+    expect(pack).to_contain_text(NOTHING_SHARED)  # ASB-2026-0003 was not shared at all
+    assert axe_violations(page) == []
+    screenshot(page, "pack.png")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download the pack (PDF)").click()
+    assert download.value.suggested_filename == f"meeting-{meeting.id}-pack.pdf"
+    _sign_out(page)
+
+
+def test_officer_refers_a_case_and_the_chair_accepts_and_publishes(page: Page, engine: Any) -> None:
+    meeting = _next_psg(engine)
+    case = _case_to_refer(engine)
+    when = format_when(meeting.starts_at)
+
+    # 1. The ASB officer finds the panel and its next meeting, and refers a case.
+    sign_in(page, "asb.officer@eastbrook.demo")
+    wait_for_my_work(page)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Panels", exact=True).click()
+    page.get_by_role("link", name="Problem Solving Group", exact=True).click()
+    expect(page.get_by_role("heading", name="Problem Solving Group", level=1)).to_be_visible()
+    expect(page.get_by_text("Monthly on the second Tuesday")).to_be_visible()
+    assert axe_violations(page) == []
+    screenshot(page, "panel.png")
+    page.locator("#upcoming-meetings").get_by_role("link", name=when).click()
+    expect(page.locator("#lands-on")).to_contain_text(when)
+    page.get_by_label("Case", exact=True).select_option(value=str(case.id))
+    page.get_by_label("Why the case needs the panel").fill("Threats have continued after the warning letter.")
+    page.get_by_label("Decision you are asking the panel to make").fill("Agree a joint action plan with the police.")
+    page.get_by_label("Evidence you will bring").fill("Diary sheets for October and the incident log.")
+    page.get_by_role("button", name="Refer the case").click()
+    outcome = page.locator("#referral-outcome")
+    expect(outcome).to_contain_text(f"Referred to the meeting on {when}")
+    expect(page.get_by_text(f"Case {case.reference}").first).to_be_visible()
+    _toasts_gone(page)
+    assert axe_violations(page) == []
+    _sign_out(page)
+
+    # 2. The chair accepts the referral and publishes the agenda again.
+    sign_in(page, "psg.chair@eastbrook.demo")
+    wait_for_my_work(page)
+    page.goto(f"/meetings/{meeting.id}")
+    expect(page.get_by_role("heading", name=re.compile("Problem Solving Group"), level=1)).to_be_visible()
+    page.get_by_role("button", name=f"Accept the referral of case {case.reference}").click()
+    expect(page.locator("#agenda")).to_contain_text(f"Case {case.reference}")
+    page.get_by_role("button", name="Publish the changes").click()
+    expect(page.get_by_text("The agenda and pack are published to the panel's members.")).to_be_visible()
+    expect(page.get_by_role("button", name=f"Accept the referral of case {case.reference}")).to_have_count(0)
+    _toasts_gone(page)
+    assert axe_violations(page) == []
+    screenshot(page, "meeting.png")
