@@ -38,7 +38,7 @@ from panels.vocabulary import CaseStatus
 from panels.working_days import local_zone
 from sharing.accounts import actor_for_user
 from sharing.db import utcnow
-from sharing.models import Organisation, Person, User
+from sharing.models import InformationItem, Organisation, Person, User
 from sharing.permissions import Actor
 
 PSG = "Problem Solving Group"
@@ -213,6 +213,15 @@ class _Demo:
         if plan is not None and plan.created_at >= since:
             plan.created_at = moment
             session.add(plan)
+        if plan is not None and plan.item_id is not None:
+            item = session.get(InformationItem, plan.item_id)
+            if item is not None and item.created_at >= since:
+                item.created_at = moment
+                session.add(item)
+        case = session.get(Case, case_id)
+        if case is not None and case.updated_at >= since:
+            case.updated_at = moment
+            session.add(case)
         session.flush()
 
 

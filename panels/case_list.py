@@ -13,8 +13,9 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, case, cast, func, or_
+from sqlalchemy import ColumnElement, Integer, String, case, cast, func, null, or_, union_all
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from panels.case_models import Case
 from panels.policy import get_case_policy
@@ -22,7 +23,7 @@ from panels.vocabulary import CaseStage, CaseStatus, CaseType
 from sharing.access import require
 from sharing.db import utcnow
 from sharing.errors import InvalidInput
-from sharing.models import ConsentRecord, Disclosure, DisclosureItem, InformationItem, User, UserRole
+from sharing.models import ConsentRecord, Disclosure, DisclosureItem, User, UserRole
 from sharing.permissions import ROLE_PERMISSIONS, Actor, Permission
 from sharing.reads import ItemView, read_items
 from sharing.vocabulary import LIVE_STATUSES
@@ -100,36 +101,43 @@ class CasePage:
         return max(1, -(-self.total // self.page_size))
 
 
-def summary_disclosed_to(organisation_id: int, today: date) -> ColumnElement[bool]:
-    """Whether a live disclosure to ``organisation_id`` covers the case's summary item.
+def live_items_disclosed_to(organisation_id: int, today: date) -> SelectOfScalar[int]:
+    """Ids of the items a live disclosure to ``organisation_id`` covers.
 
     "Live" exactly as ``sharing.reads`` means it: an active or emergency disclosure, not past
     its retention date, and any consent it rests on given, not expired and not withdrawn
     by ``today``.
     """
-    return (
-        select(col(DisclosureItem.item_id))
-        .join(Disclosure, col(Disclosure.id) == col(DisclosureItem.disclosure_id))
-        .outerjoin(ConsentRecord, col(ConsentRecord.id) == col(Disclosure.consent_id))
+    consent_valid = (
+        select(col(ConsentRecord.id))
         .where(
-            col(DisclosureItem.item_id) == col(Case.summary_item_id),
-            col(Disclosure.recipient_organisation_id) == organisation_id,
-            col(Disclosure.status).in_([str(s) for s in LIVE_STATUSES]),
-            or_(col(Disclosure.retain_until).is_(None), col(Disclosure.retain_until) >= today),
-            or_(
-                col(Disclosure.consent_id).is_(None),
-                and_(
-                    col(ConsentRecord.given_on) <= today,
-                    or_(col(ConsentRecord.expires_on).is_(None), col(ConsentRecord.expires_on) >= today),
-                    or_(col(ConsentRecord.withdrawn_on).is_(None), col(ConsentRecord.withdrawn_on) > today),
-                ),
-            ),
+            col(ConsentRecord.id) == col(Disclosure.consent_id),
+            col(ConsentRecord.given_on) <= today,
+            or_(col(ConsentRecord.expires_on).is_(None), col(ConsentRecord.expires_on) >= today),
+            or_(col(ConsentRecord.withdrawn_on).is_(None), col(ConsentRecord.withdrawn_on) > today),
         )
         .exists()
     )
+    # The consent check as a correlated EXISTS, not an outer join: only disclosures that rest
+    # on consent look their record up (a join makes PostgreSQL hash every consent record).
+    return (
+        select(col(DisclosureItem.item_id))
+        .join(Disclosure, col(Disclosure.id) == col(DisclosureItem.disclosure_id))
+        .where(
+            col(Disclosure.recipient_organisation_id) == organisation_id,
+            col(Disclosure.status).in_([str(s) for s in LIVE_STATUSES]),
+            or_(col(Disclosure.retain_until).is_(None), col(Disclosure.retain_until) >= today),
+            or_(col(Disclosure.consent_id).is_(None), consent_valid),
+        )
+    )
 
 
-def _conditions(organisation_id: int, filters: CaseFilters, now: datetime) -> list[ColumnElement[bool]]:
+def summary_disclosed_to(organisation_id: int, today: date) -> ColumnElement[bool]:
+    """Whether a live disclosure to ``organisation_id`` covers the case's summary item."""
+    return col(Case.summary_item_id).in_(live_items_disclosed_to(organisation_id, today))
+
+
+def _conditions(filters: CaseFilters, now: datetime) -> list[ColumnElement[bool]]:
     errors: dict[str, str] = {}
     if filters.status not in {s.value for s in StatusFilter}:
         errors["status"] = "Choose open, closed or all cases."
@@ -139,17 +147,12 @@ def _conditions(organisation_id: int, filters: CaseFilters, now: datetime) -> li
         errors["case_type"] = "Choose a type of behaviour from the list."
     if errors:
         raise InvalidInput(errors)
-    conditions: list[ColumnElement[bool]] = [
-        or_(
-            col(InformationItem.owner_organisation_id) == organisation_id,
-            summary_disclosed_to(organisation_id, now.date()),
-        )
-    ]
+    conditions: list[ColumnElement[bool]] = []
     # Partners filter only on what they can see: every field of the summary item (reference,
     # status, stage, types, risk, first contact, lead) is ASB history, the summary's only
     # category, so a disclosure of the summary covers all of them.
     if filters.status == StatusFilter.OPEN:
-        conditions.append(col(Case.status) != CaseStatus.CLOSED)
+        conditions.append(col(Case.status).in_([CaseStatus.OPEN, CaseStatus.CLOSURE_REQUESTED]))
     elif filters.status == StatusFilter.CLOSED:
         conditions.append(col(Case.status) == CaseStatus.CLOSED)
     if filters.risk_rank is not None:
@@ -250,21 +253,63 @@ def list_cases(
     if actor.organisation_id is None:
         return CasePage(rows=(), total=0, page=page, page_size=page_size)
     now = now or utcnow()
-    conditions = _conditions(actor.organisation_id, filters, now)
-    on_summary = col(InformationItem.id) == col(Case.summary_item_id)
-    total = session.exec(
-        select(func.count()).select_from(Case).join(InformationItem, on_summary).where(*conditions)
-    ).one()
-    cases = list(
-        session.exec(
-            select(Case)
-            .join(InformationItem, on_summary)
-            .where(*conditions)
-            .order_by(*_order(order))
-            .offset((page - 1) * page_size)
-            .limit(page_size)
-        )
+    conditions = _conditions(filters, now)
+    organisation_id = actor.organisation_id
+    # The cases the organisation leads (its summary's owner: opening a case and passing its lead
+    # keep them together), and those led by others whose summary a live disclosure shows it.
+    # Two branches, so each walks its own index: the lead's cases newest first, the partner's
+    # from its disclosures.
+    owned = [col(Case.lead_organisation_id) == organisation_id, *conditions]
+    shared = [col(Case.lead_organisation_id) != organisation_id, *conditions]
+    # The partner's cases are found from its live disclosures (each summary once), then probed
+    # by their summary item: the plan both databases take for it whatever the filters.
+    disclosed = live_items_disclosed_to(organisation_id, now.date()).distinct().subquery()
+    ordering = _order(order)
+    # One query: each branch's first page * page_size cases, newest (or however sorted) first,
+    # merged and sorted again; the branches' totals ride along (the lead's counted through its
+    # index, the partner's counted in the same pass that picks its first rows).
+    reach = page * page_size
+    owned_rows = (
+        select(col(Case.id).label("id"), cast(null(), Integer).label("shared_total"))
+        .where(*owned)
+        .order_by(*ordering)
+        .limit(reach)
+        .subquery()
     )
+    shared_rows = (
+        select(col(Case.id).label("id"), func.count().over().label("shared_total"))
+        .join(disclosed, disclosed.c.item_id == col(Case.summary_item_id))
+        .where(*shared)
+        .order_by(*ordering)
+        .limit(reach)
+        .subquery()
+    )
+    merged = union_all(
+        select(owned_rows.c.id, owned_rows.c.shared_total), select(shared_rows.c.id, shared_rows.c.shared_total)
+    ).subquery()
+    owned_total = select(func.count()).select_from(Case).where(*owned).scalar_subquery()
+    shared_total = func.coalesce(func.max(merged.c.shared_total).over(), 0)
+    found = session.exec(
+        select(Case, owned_total + shared_total)
+        .join(merged, merged.c.id == col(Case.id))
+        .order_by(*ordering)
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    ).all()
+    cases = [case_row for case_row, _ in found]
+    if found:
+        total = found[0][1]
+    elif page == 1:
+        total = 0  # nothing is visible: each branch returns its first rows whatever the page
+    else:
+        shared_count = (
+            select(func.count())
+            .select_from(Case)
+            .join(disclosed, disclosed.c.item_id == col(Case.summary_item_id))
+            .where(*shared)
+            .scalar_subquery()
+        )
+        total = session.exec(select(owned_total + shared_count)).one()
     item_ids = [c.summary_item_id for c in cases if c.summary_item_id is not None]
     views = {v.id: v for v in read_items(session=session, actor=actor, item_ids=item_ids, via="case list")}
     rows = tuple(

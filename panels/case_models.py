@@ -63,6 +63,8 @@ class Case(SQLModel, table=True):
     __tablename__ = "asb_case"
     __table_args__ = (
         Index("ix_asb_case_lead_status", "lead_organisation_id", "status", "id"),
+        # The case list walks an organisation's cases newest first.
+        Index("ix_asb_case_lead_opened", "lead_organisation_id", "opened_at", "id"),
         Index("ix_asb_case_risk", "risk_rank", "id"),
         Index("ix_asb_case_first_contact", "first_contact_due_at"),
     )

@@ -7,7 +7,7 @@ what people have since edited.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, select
@@ -64,8 +64,8 @@ DEMO_ACCOUNTS: list[DemoAccount] = [
         "Morgan Ellis",
         "ASB Team Manager",
         ASB,
-        (Role.PANEL_MEMBER,),
-        "chairs the Problem Solving Group",
+        (Role.PANEL_MEMBER, Role.MANAGER),
+        "chairs the Problem Solving Group; approves case closures",
     ),
     DemoAccount(
         "ccp.chair@eastbrook.demo",
@@ -177,8 +177,13 @@ DEMO_PANELS: list[DemoPanel] = [
 ]
 
 
-def seed_demo(session: Session) -> dict[str, int]:
-    """Create whatever part of the demo partnership is missing.  Returns what was added."""
+def seed_demo(session: Session, *, now: datetime | None = None) -> dict[str, int]:
+    """Create whatever part of the demo partnership is missing.  Returns what was added.
+
+    ``now`` is the demo clock of the case records (``panels.case_demo``); default: now.
+    """
+    from panels.case_demo import seed_case_demo
+
     added = {"organisations": 0, "users": 0, "panels": 0}
     orgs: dict[str, Organisation] = {}
     for name, org_type in DEMO_ORGANISATIONS:
@@ -211,6 +216,13 @@ def seed_demo(session: Session) -> dict[str, int]:
             for role in account.roles:
                 session.add(UserRole(user_id=user.id, role=role))
             added["users"] += 1
+        else:
+            # A role the demo has gained since this account was made (the team manager's).
+            assert user.id is not None
+            held = {str(r) for r in session.exec(select(UserRole.role).where(UserRole.user_id == user.id))}
+            for role in account.roles:
+                if str(role) not in held and user.is_demo:
+                    session.add(UserRole(user_id=user.id, role=role))
         users[account.email] = user
     for spec in DEMO_PANELS:
         panel = session.exec(select(Panel).where(Panel.name == spec.name)).first()
@@ -247,16 +259,17 @@ def seed_demo(session: Session) -> dict[str, int]:
     if any(added.values()):
         record_event(session, action=AuditAction.DEMO_SEEDED, outcome=Outcome.SUCCESS, actor=SYSTEM_ACTOR, detail=added)
     added["sharing"] = int(seed_sharing_demo(session))
+    added["cases"] = int(seed_case_demo(session, now=now))
     added["meetings"] = int(_seed_meetings(session))
-    added["actions"] = _seed_actions(session)
+    added["actions"] = _seed_actions(session, now)
     return added
 
 
-def _seed_actions(session: Session) -> int:
-    """The demo cases' actions (after the cases and meetings they belong to)."""
+def _seed_actions(session: Session, now: datetime | None) -> int:
+    """The demo cases' actions (after the cases and meetings they belong to), on the same clock."""
     from panels.action_demo import seed_action_demo
 
-    return seed_action_demo(session)
+    return seed_action_demo(session, now=now)
 
 
 def _seed_meetings(session: Session) -> bool:

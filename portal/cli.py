@@ -49,7 +49,8 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
     if any(added.values()):
         print(
             f"Demo partnership added: {added['organisations']} organisations, "
-            f"{added['users']} accounts, {added['panels']} panels."
+            f"{added['users']} accounts, {added['panels']} panels"
+            + (", and the demo's cases." if added.get("cases") else ".")
         )
     else:
         print("Demo partnership already present.")

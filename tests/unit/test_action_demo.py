@@ -4,22 +4,29 @@ agency has actions, some are overdue, the Problem Solving Group's action is on P
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from panels.action_demo import DEMO_ACTIONS, POLICE_OFFICER, PSG, seed_action_demo
-from panels.action_models import ActionSource, ActionStatus, CaseAction
+from panels.action_models import ActionPlan, ActionSource, ActionStatus, CaseAction, CaseActionUpdate
 from panels.action_plans import get_action_plan, list_my_actions
-from panels.case_models import Case
-from panels.demo import DEMO_ORGANISATIONS, POLICE
+from panels.case_models import Case, CaseEvent
+from panels.demo import DEMO_ORGANISATIONS, POLICE, seed_demo
 from panels.models import Panel
 from panels.notifications import local_date
 from panels.reminders import action_reminders
+from panels.working_days import local_zone
 from sharing.accounts import actor_for_user
-from sharing.db import transaction, utcnow
-from sharing.models import Organisation, User
+from sharing.db import get_engine, transaction, utcnow
+from sharing.migrations import upgrade_to_head
+from sharing.models import InformationItem, Organisation, User
 from sharing.permissions import Actor
+from sharing.vocabulary import ItemKind
 from tests.unit.helpers import audit_events, last_audit_id
 
 
@@ -115,3 +122,56 @@ def test_the_demo_actions_were_added_through_the_services(engine: Engine, db: Se
     ids = {str(a.id) for a in _demo_actions(db)}
     added = {e.subject_id for e in audit_events(engine, action="actions:action:added")}
     assert ids <= added
+
+
+# --- On a fixed demo clock -----------------------------------------------------------------------
+
+NOW = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)  # a Wednesday
+TODAY = date(2026, 11, 18)
+
+
+@pytest.fixture(scope="module")
+def clocked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """A database of its own with the demo seeded on a fixed demo clock (without its meetings)."""
+    path: Path = tmp_path_factory.mktemp("action-demo") / "demo.db"
+    url = f"sqlite:///{path.as_posix()}"
+    upgrade_to_head(url)
+    engine = get_engine(url)
+    with pytest.MonkeyPatch.context() as patch, transaction(engine) as session:
+        patch.setattr("panels.demo._seed_meetings", lambda session: False)
+        added = seed_demo(session, now=NOW)
+    assert added["actions"] == len(DEMO_ACTIONS)
+    yield engine
+    engine.dispose()
+
+
+def test_the_actions_are_told_on_the_demo_clock(clocked: Engine) -> None:
+    with Session(clocked) as session:
+        actions = {a.description: a for a in _demo_actions(session)}
+        for spec in DEMO_ACTIONS:
+            action = actions[spec.description]
+            assert action.due_on == TODAY + timedelta(days=spec.due_in_days), spec.description
+            added_on = action.created_at.astimezone(local_zone()).date()
+            assert added_on <= TODAY - timedelta(days=min(spec.added_days_ago, (TODAY - added_on).days))
+            if spec.status is not None:
+                assert action.updated_at.astimezone(local_zone()).date() == TODAY - timedelta(
+                    days=spec.updated_days_ago
+                )
+        stamps = [
+            *session.exec(select(CaseAction.created_at)),
+            *session.exec(select(CaseAction.updated_at)),
+            *session.exec(select(CaseActionUpdate.at)),
+            *session.exec(select(CaseEvent.occurred_at)),
+            *session.exec(select(ActionPlan.created_at)),
+            *session.exec(select(Case.updated_at)),
+            *session.exec(select(InformationItem.created_at).where(InformationItem.kind == ItemKind.ACTION_PLAN)),
+        ]
+        assert stamps and max(stamps) <= NOW
+        carter = session.exec(select(Case).where(Case.reference == "ASB-2026-0001")).one()
+        plan = session.exec(select(ActionPlan).where(ActionPlan.case_id == carter.id)).one()
+        assert plan.agreed_on == TODAY - timedelta(days=50)
+    with transaction(clocked) as session:
+        police = _actor(session, POLICE_OFFICER)
+        mine = list_my_actions(session=session, actor=police, today=TODAY)
+    patrol = next(a for a in mine if a.description.startswith("Patrol Willow Court"))
+    assert patrol.due_on == TODAY + timedelta(days=3) and patrol.due_soon

@@ -6,18 +6,19 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
+from panels.case_models import Case
 from panels.demo import DEMO_ACCOUNTS, DEMO_ORGANISATIONS, DEMO_PANELS, DEMO_PASSWORD, seed_demo
 from panels.models import Panel, PanelOrganisation
 from sharing.audit import AuditAction
 from sharing.config import get_settings
 from sharing.db import transaction
-from sharing.models import Organisation, OrganisationType, Role, User, UserRole
+from sharing.models import InformationItem, Organisation, OrganisationType, Role, User, UserRole
 from tests.unit.helpers import audit_events, last_audit_id, redeem, sign_in
 
 EXPECTED_ACCOUNTS: dict[str, tuple[str, set[Role]]] = {
     "asb.officer@eastbrook.demo": ("Eastbrook City Council ASB Team", {Role.LEAD_OFFICER}),
     "housing.officer@eastbrook.demo": ("Eastbrook City Homes", {Role.LEAD_OFFICER}),
-    "psg.chair@eastbrook.demo": ("Eastbrook City Council ASB Team", {Role.PANEL_MEMBER}),
+    "psg.chair@eastbrook.demo": ("Eastbrook City Council ASB Team", {Role.PANEL_MEMBER, Role.MANAGER}),
     "ccp.chair@eastbrook.demo": ("Eastbrook City Homes", {Role.PANEL_MEMBER}),
     "tep.chair@eastbrook.demo": ("Eastbrook City Homes", {Role.PANEL_MEMBER}),
     "legal@eastbrook.demo": ("Eastbrook Legal Services", {Role.PANEL_MEMBER}),
@@ -78,10 +79,46 @@ def test_seeding_again_adds_nothing(engine: Engine) -> None:
     before = last_audit_id(engine)
     with transaction(engine) as session:
         added = seed_demo(session)
-    assert added == {"organisations": 0, "users": 0, "panels": 0, "sharing": 0, "meetings": 0, "actions": 0}
+    assert added == {
+        "organisations": 0,
+        "users": 0,
+        "panels": 0,
+        "sharing": 0,
+        "cases": 0,
+        "meetings": 0,
+        "actions": 0,
+    }
     with Session(engine) as session:
         assert _counts(session) == counts
     assert audit_events(engine, action=AuditAction.DEMO_SEEDED, since=before) == []
+
+
+def test_a_role_the_demo_gained_since_an_account_was_made_is_given_back(engine: Engine) -> None:
+    """An older demo database: the team manager made before the role was added to the demo."""
+    with transaction(engine) as session:
+        manager = session.exec(select(User).where(User.email == "psg.chair@eastbrook.demo")).one()
+        row = session.get(UserRole, (manager.id, Role.MANAGER))
+        assert row is not None
+        session.delete(row)
+    with transaction(engine) as session:
+        added = seed_demo(session)
+    assert added["users"] == 0
+    with Session(engine) as session:
+        roles = set(session.exec(select(UserRole.role).where(UserRole.user_id == manager.id)))
+    assert roles == {Role.PANEL_MEMBER, Role.MANAGER}
+
+
+def test_the_demo_seeds_its_cases_after_the_sharing_demo(engine: Engine) -> None:
+    with Session(engine) as session:
+        refs = set(session.exec(select(Case.reference)))
+        assert {"ASB-2026-0001", "ASB-2026-0002", "ASB-2026-0003"} <= refs
+        assert len([r for r in refs if r.startswith("RH-")]) == 6
+        first = session.exec(select(Case).where(Case.reference == "ASB-2026-0001")).one()
+        carter_note = session.exec(
+            select(InformationItem).where(col(InformationItem.title).startswith("ASB-2026-0001:"))
+        ).one()
+        assert carter_note.case_reference == first.reference
+        assert carter_note.owner_organisation_id == first.lead_organisation_id
 
 
 def test_the_first_seed_was_audited(engine: Engine) -> None:

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from sharing import reads
 from sharing.accounts import actor_for_user
@@ -465,8 +465,10 @@ def demo_actor(engine: Engine, email: str) -> Actor:
 
 
 def case_items(engine: Engine, reference: str) -> list[int]:
+    """The notes the sharing demo filed under the reference (the case demo adds the case's own
+    records under it, its summary shared with the police for the first two)."""
     with Session(engine) as session:
-        rows = session.exec(select(InformationItem).where(InformationItem.case_reference == reference))
+        rows = session.exec(select(InformationItem).where(col(InformationItem.title).startswith(f"{reference}:")))
         return sorted(row.id for row in rows if row.id is not None)
 
 
@@ -478,8 +480,8 @@ def test_the_demo_police_officer_sees_two_cases_but_not_the_third(engine: Engine
     with transaction(engine) as session:
         seen = {ref: visible_item_ids(session=session, actor=jones, case_reference=ref)
                 for ref in ("ASB-2026-0001", "ASB-2026-0002", "ASB-2026-0003")}  # fmt: skip
-    assert sorted(seen["ASB-2026-0001"]) == first
-    assert sorted(seen["ASB-2026-0002"]) == second
+    assert set(first) <= set(seen["ASB-2026-0001"])
+    assert set(second) <= set(seen["ASB-2026-0002"])
     assert seen["ASB-2026-0003"] == []
     with transaction(engine) as session:
         views = read_items(session=session, actor=jones, item_ids=first + second + third, via="demo")
