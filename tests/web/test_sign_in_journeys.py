@@ -70,7 +70,7 @@ def test_administrator_and_information_sharing_officer_navigation(page: Page) ->
     wait_for_my_work(page)
     assert nav_items(page) == ["My work", "Panels", "Agreements", "Audit trail", "Organisations", "Accounts"]
     assert axe_violations(page) == []
-    screenshot(page, "my-work.png")
+    screenshot(page, "my-work-administrator.png")
     sign_out(page)
 
     sign_in(page, "iso@eastbrook.demo")
