@@ -6,6 +6,8 @@ import argparse
 import getpass
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 from sharing.config import ConfigError, get_settings
 from sharing.errors import DomainError, InvalidInput
@@ -177,6 +179,56 @@ def cmd_flag_expired_consent(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _organisation_id(session: Any, name: str) -> int:
+    from sqlmodel import select
+
+    from sharing.models import Organisation
+
+    org = session.exec(select(Organisation).where((Organisation.name == name) | (Organisation.slug == name))).first()
+    if org is None or org.id is None:
+        raise SystemExit(f"portal-admin: no organisation called {name!r}")
+    return int(org.id)
+
+
+def cmd_show_policy(args: argparse.Namespace) -> int:
+    """Print an organisation's case-work policy numbers as JSON (the defaults if it has none)."""
+    import json
+
+    from panels.policy import get_case_policy
+    from sharing.db import transaction
+
+    with transaction() as session:
+        policy = get_case_policy(session, _organisation_id(session, args.organisation))
+    print(json.dumps(policy.model_dump(mode="json"), indent=2))
+    return 0
+
+
+def cmd_set_policy(args: argparse.Namespace) -> int:
+    """Replace an organisation's policy numbers from a JSON file (as ``show-policy`` prints)."""
+    import json
+
+    from panels.policy import set_case_policy
+    from sharing.db import transaction
+    from sharing.permissions import SYSTEM_ACTOR
+
+    try:
+        data = json.loads(Path(args.file).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        print(f"portal-admin: cannot read {args.file}: {error}", file=sys.stderr)
+        return 2
+    try:
+        with transaction() as session:
+            policy = set_case_policy(
+                session=session, actor=SYSTEM_ACTOR, organisation_id=_organisation_id(session, args.organisation),
+                policy=data,
+            )  # fmt: skip
+    except InvalidInput as error:
+        print(f"portal-admin: {next(iter(error.field_errors.values()))}", file=sys.stderr)
+        return 1
+    print(f"Policy saved: risk scheme {policy.risk_scheme.name}; case review {policy.case_review.name}.")
+    return 0
+
+
 def cmd_scheduler(_args: argparse.Namespace) -> int:
     import signal
     import threading
@@ -267,6 +319,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="run reminders, digests and email sending in the foreground (one process at a time runs them)",
     )
     p.set_defaults(func=cmd_scheduler)
+
+    p = sub.add_parser("show-policy", help="print an organisation's case-work policy numbers (JSON)")
+    p.add_argument("organisation", help="organisation name or short name")
+    p.set_defaults(func=cmd_show_policy)
+
+    p = sub.add_parser("set-policy", help="replace an organisation's case-work policy numbers from a JSON file")
+    p.add_argument("organisation", help="organisation name or short name")
+    p.add_argument("file", help="JSON as show-policy prints it")
+    p.set_defaults(func=cmd_set_policy)
 
     p = sub.add_parser("run-job", help="run one scheduled job now (once per period, like the scheduler)")
     p.add_argument("job_id", metavar="JOB", help="reminders_sweep, email_outbox, notification_digest, manager_digest")

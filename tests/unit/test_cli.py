@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -133,3 +134,35 @@ def test_seed_demo_refuses_without_demo_mode(tmp_path: Path) -> None:
         text=True,
     )
     assert quiet.returncode == 0
+
+
+def test_policy_numbers_are_shown_and_replaced_without_code(
+    engine: Engine, capsys: pytest.CaptureFixture[str], tmp_path: Path, make_organisation: Any
+) -> None:
+    import json
+
+    from panels.policy import get_case_policy
+    from sharing.models import Organisation
+
+    org_id = make_organisation()
+    with Session(engine) as session:
+        org = session.get(Organisation, org_id)
+        assert org is not None
+        name = org.name
+    assert main(["show-policy", name]) == 0
+    policy = json.loads(capsys.readouterr().out)
+    assert policy["risk_scheme"]["key"] == "cambridge"
+    assert [level["min_score"] for level in policy["risk_scheme"]["levels"]] == [32, 20, 0]
+    policy["risk_scheme"]["levels"][0]["min_score"] = 30  # this council's High starts at 30
+    policy["clocks"]["nosp_valid_months"] = 13
+    changed = tmp_path / "policy.json"
+    changed.write_text(json.dumps(policy))
+    assert main(["set-policy", name, str(changed)]) == 0
+    with Session(engine) as session:
+        saved = get_case_policy(session, org_id)
+    assert saved.risk_scheme.levels[0].min_score == 30 and saved.clocks.nosp_valid_months == 13
+
+    policy["risk_scheme"]["levels"][-1]["min_score"] = 5  # nothing would start at zero
+    changed.write_text(json.dumps(policy))
+    assert main(["set-policy", name, str(changed)]) == 1
+    assert "lowest level must start at a score of 0" in capsys.readouterr().err
