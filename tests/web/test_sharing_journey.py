@@ -35,7 +35,7 @@ def test_police_see_only_what_was_shared_with_them(page: Page) -> None:
     expect(table).to_contain_text("ASB-2026-0001")
     expect(table).to_contain_text("ASB-2026-0002")
     expect(table).not_to_contain_text("ASB-2026-0003")
-    page.get_by_role("link", name=re.compile("ASB-2026-0001")).click()
+    page.get_by_role("link", name=re.compile("ASB-2026-0001: repeated loud music")).click()
     expect(page.locator("#item-title")).to_contain_text("ASB-2026-0001")
     expect(page.get_by_text("Loud music and shouting from the flat above")).to_be_visible()
     # The victim's health was not shared with the police: the field says so, it is not blank.
