@@ -20,6 +20,7 @@ from panels.case_models import Case
 from panels.cases import add_case_event, case_for_update, case_item, get_case
 from panels.meetings import MeetingStatus, format_day, get_meeting, next_available_meeting
 from panels.models import Meeting, Panel, Referral
+from panels.notifications import notify
 from panels.panel_config import get_panel, require_chair
 from panels.vocabulary import CaseEventKind, CaseStatus
 from sharing.access import denied, require
@@ -51,13 +52,30 @@ class ReferralStatus(StrEnum):
 
 OPEN_STATUSES = (ReferralStatus.SUBMITTED, ReferralStatus.ACCEPTED, ReferralStatus.DEFERRED)
 DECISIONS = ("accept", "defer", "decline")
+# Notification kinds (what the portal and the email say is in the title and body).
+REFERRAL_RECEIVED = "panel_referral_received"
+REFERRAL_DECIDED = "panel_referral_decided"
 
 
-def _notify_chair(session: Session, actor: Actor, panel: Panel, referral: Referral, meeting: Meeting) -> None:
-    """Tell the chair a referral has arrived.
+def meeting_path(meeting_id: int) -> str:
+    """The meeting's page in the portal (the portal's route, built here as a plain path)."""
+    return f"/meetings/{meeting_id}"
 
-    Notification hook: the in-portal and email notifications plug in here; for now the
-    referral is recorded on the audit trail, addressed to the chair and deputy."""
+
+def _notify_chair(
+    session: Session, actor: Actor, panel: Panel, referral: Referral, meeting: Meeting, case: Case
+) -> None:
+    """Tell the chair and deputy a referral has arrived: in the portal, and by email as each
+    prefers.  The message names the case by its reference only."""
+    chairs = [u for u in (panel.chair_user_id, panel.deputy_chair_user_id) if u is not None]
+    assert meeting.id is not None
+    notify(
+        session, user_ids=chairs, kind=REFERRAL_RECEIVED,
+        title=f"New referral to the {panel.name}: case {case.reference}",
+        body=(f"Case {case.reference} has been referred to the {panel.name} for the meeting on "
+              f"{format_day(meeting.starts_at)}. Accept, defer or decline it."),
+        link_path=meeting_path(meeting.id), case_reference=case.reference,
+    )  # fmt: skip
     record_event(
         session, action=AuditAction.REFERRAL_MADE, outcome=Outcome.SUCCESS, actor=actor,
         subject_type="referral", subject_id=referral.id,
@@ -129,7 +147,7 @@ def refer_case(
         summary=f"Referred to the {panel.name} (meeting on {format_day(meeting.starts_at)})",
         subject_type="referral", subject_id=referral.id, occurred_at=now,
     )  # fmt: skip
-    _notify_chair(session, actor, panel, referral, meeting)
+    _notify_chair(session, actor, panel, referral, meeting, case)
     return referral
 
 
@@ -185,20 +203,35 @@ def decide_referral(
         referral.status = ReferralStatus.DECLINED
         action = AuditAction.REFERRAL_DECLINED
         summary = f"Referral declined by the {panel.name}"
+    case = get_case(session, referral.case_id)
     referral.decided_by_user_id = actor.user_id
     referral.decided_at = now
     referral.decision_reason = reason.strip()[:2000]
     session.add(referral)
     session.flush()
     add_case_event(
-        session, case=get_case(session, referral.case_id), actor=actor, kind=CaseEventKind.PANEL_REFERRAL,
+        session, case=case, actor=actor, kind=CaseEventKind.PANEL_REFERRAL,
         summary=summary, subject_type="referral", subject_id=referral.id, occurred_at=now,
     )  # fmt: skip
+    _notify_referrer(session, referral, case, f"{summary}.")
     record_event(
         session, action=action, outcome=Outcome.SUCCESS, actor=actor, subject_type="referral",
         subject_id=referral.id, reason=reason.strip()[:500] or None, detail={"meeting": referral.meeting_id},
     )  # fmt: skip
     return referral
+
+
+def _notify_referrer(session: Session, referral: Referral, case: Case, summary: str) -> None:
+    """Tell the officer who made the referral what the chair decided (the reasons are on the
+    referral, for those who may read it)."""
+    if referral.referred_by_user_id is None:
+        return
+    notify(
+        session, user_ids=[referral.referred_by_user_id], kind=REFERRAL_DECIDED,
+        title=f"Referral of case {case.reference}: {ReferralStatus(referral.status).label.lower()}",
+        body=f"Case {case.reference}: {summary}",
+        link_path=meeting_path(referral.meeting_id), case_reference=case.reference,
+    )  # fmt: skip
 
 
 # --- What the referrer and the chair see -----------------------------------------------------
