@@ -474,6 +474,22 @@ def add_action(
     _check_owner(session, errors, case, data.owner_organisation_id, data.owner_user_id, data.party)
     if errors:
         raise InvalidInput(errors)
+    return _insert_action(session, actor, case, data, description)
+
+
+def add_panel_action(*, session: Session, actor: Actor, case: Case, data: ActionInput) -> CaseAction:
+    """Put an action a panel agreed on the case's plan, creating the plan on first use.  For
+    the panel's decision service, which has already checked that the actor chairs the panel
+    and that the owner and due date are sound; the owner is told as with any other action."""
+    if data.source != ActionSource.PANEL_DECISION or data.source_panel_id is None:
+        raise InvalidInput({"source_panel_id": "Say which panel agreed this action."})
+    description = data.description.strip()
+    if not description:
+        raise InvalidInput({"description": "Say what will be done."})
+    return _insert_action(session, actor, case, data, description[:2000])
+
+
+def _insert_action(session: Session, actor: Actor, case: Case, data: ActionInput, description: str) -> CaseAction:
     plan = _plan_for(session, case, actor)
     numbers = session.exec(select(CaseAction.number).where(CaseAction.plan_id == plan.id)).all()
     now = utcnow()

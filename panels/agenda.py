@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from sqlmodel import Session, col, func, select
 
+from panels.action_models import OPEN_ACTION_STATUSES, CaseAction
 from panels.case_models import Case
 from panels.meetings import MeetingStatus, MeetingUnavailable, agenda_publication_due, get_meeting, local
 from panels.models import AgendaItem, Decision, InterestDeclaration, Meeting, Panel, Referral
@@ -113,11 +114,21 @@ def cases_due_for_review(session: Session, panel: Panel, meeting: Meeting) -> li
 
 
 def carried_forward_case_ids(session: Session, panel: Panel, meeting: Meeting) -> list[int]:
-    """Cases with actions agreed at this panel that are still open.
-
-    Hook for the action plans: the action lifecycle decides when an action is open; until it
-    is linked here, callers pass carried-forward cases to :func:`build_agenda`."""
-    return []
+    """Open cases with actions agreed at this panel's earlier meetings that are still open
+    (not done, not found impossible, not declined), the soonest due first."""
+    earlier = select(Meeting.id).where(Meeting.panel_id == panel.id, col(Meeting.starts_at) < meeting.starts_at)
+    rows = session.exec(
+        select(CaseAction.case_id)
+        .join(Case, col(Case.id) == col(CaseAction.case_id))
+        .where(
+            CaseAction.source_panel_id == panel.id,
+            col(CaseAction.source_meeting_id).in_(earlier),
+            col(CaseAction.status).in_([str(s) for s in OPEN_ACTION_STATUSES]),
+            Case.status != CaseStatus.CLOSED,
+        )
+        .order_by(col(CaseAction.due_on), col(CaseAction.id))
+    ).all()
+    return list(dict.fromkeys(rows))
 
 
 def build_agenda(

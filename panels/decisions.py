@@ -15,6 +15,9 @@ from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
+from panels.action_models import ActionSource
+from panels.action_plans import ActionInput as PlanActionInput
+from panels.action_plans import add_panel_action
 from panels.case_models import Case, CaseParty, Intervention
 from panels.cases import add_case_event, case_item
 from panels.meeting_room import conflicted_user_ids, get_agenda_item, quorum_status
@@ -136,6 +139,22 @@ def _record_intervention(
     return intervention
 
 
+def _plan_action(
+    session: Session, actor: Actor, case: Case, panel: Panel, meeting: Meeting, agreed: DecisionAction
+) -> int | None:
+    """The agreed action on the case's action plan, where its owner follows it up and the
+    panel's next agenda carries the case forward while it is open."""
+    action = add_panel_action(
+        session=session, actor=actor, case=case,
+        data=PlanActionInput(
+            description=agreed.description, due_on=agreed.due_on, owner_organisation_id=agreed.owner_organisation_id,
+            owner_user_id=agreed.owner_user_id, source=ActionSource.PANEL_DECISION, source_panel_id=panel.id,
+            source_meeting_id=meeting.id,
+        ),
+    )  # fmt: skip
+    return action.id
+
+
 def _decision_fields(
     spec: DecisionType, decision: Decision, actions: list[ActionInput], names: dict[int, str]
 ) -> list[tuple[str, str, str, DataCategory]]:
@@ -234,12 +253,13 @@ def record_decision(
         )
         decision.intervention_id = intervention.id
     for action in data.actions:
-        session.add(
-            DecisionAction(
-                decision_id=decision.id, owner_organisation_id=action.owner_organisation_id,  # type: ignore[arg-type]
-                owner_user_id=action.owner_user_id, due_on=action.due_on, description=action.description.strip()[:2000],
-            )
+        agreed = DecisionAction(
+            decision_id=decision.id, owner_organisation_id=action.owner_organisation_id,  # type: ignore[arg-type]
+            owner_user_id=action.owner_user_id, due_on=action.due_on, description=action.description.strip()[:2000],
         )  # fmt: skip
+        if case.status != CaseStatus.CLOSED:
+            agreed.action_id = _plan_action(session, actor, case, panel, meeting, agreed)
+        session.add(agreed)
     names = {i: n for i, n in session.exec(select(Organisation.id, Organisation.name)).all() if i is not None}
     title = f"Decision of the {panel.name} on {format_day(meeting.starts_at)}: {case.reference}"
     words = case_item(

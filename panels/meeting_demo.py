@@ -23,7 +23,7 @@ from panels.agenda import agenda_items, build_agenda, publish_agenda
 from panels.case_models import Case
 from panels.decisions import ActionInput, DecisionInput, record_decision
 from panels.demo import ASB, DEMO_PANELS, HOMES, LEGAL, POLICE, RIVERSIDE, SOLUTIONS
-from panels.meeting_room import close_meeting, open_meeting, record_attendance
+from panels.meeting_room import close_meeting, open_meeting, quorum_status, record_attendance
 from panels.meetings import MeetingStatus, agenda_cutoff, generate_meetings, local
 from panels.minutes import approve_minutes, circulate_minutes, draft_minutes
 from panels.models import Meeting, Panel, PanelMember, Referral
@@ -225,6 +225,8 @@ def _hold(story: _Story, panel: Panel, meeting: Meeting, used: set[str], number:
         decision_type = rotation[(number + position) % len(rotation)]
         if decision_type not in panel.decision_types:
             continue
+        if not quorum_status(story.session, meeting.id, agenda_item_id=item.id).met:
+            continue  # apologies left the meeting inquorate: the case waits for the next one
         record_decision(
             session=story.session, actor=chair, agenda_item_id=item.id,
             data=DecisionInput(
