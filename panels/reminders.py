@@ -40,6 +40,7 @@ from panels.action_models import (
     ReminderKind,
 )
 from panels.action_plans import action_recipients, plan_agreement_due_from, users_with_role
+from panels.agenda import publish_due_agendas
 from panels.case_models import Case, CaseReport, Intervention
 from panels.notifications import (
     AGENCY_ACTIONS_PATH,
@@ -667,6 +668,13 @@ def _closure_step(session: Session, now: datetime, today: date) -> dict[str, int
     return {"closures_proposed": count} if count else {}
 
 
+def _agendas_step(session: Session, now: datetime, today: date) -> dict[str, int]:
+    """Agendas whose publication time has come, published to the panel's members (a published
+    agenda is not published again)."""
+    published = publish_due_agendas(session=session, actor=SYSTEM_ACTOR, now=now)
+    return {"agendas_published": len(published)} if published else {}
+
+
 SWEEP_STEPS: dict[str, SweepStep] = {
     "actions": _actions_step,
     "cases": _cases_step,
@@ -676,6 +684,7 @@ SWEEP_STEPS: dict[str, SweepStep] = {
     "retention": _retention_step,
     "expired_consent": _consent_step,
     "quiet_cases": _closure_step,
+    "agendas": _agendas_step,
 }
 
 
