@@ -260,10 +260,11 @@ def list_cases(
     # Two branches, so each walks its own index: the lead's cases newest first, the partner's
     # from its disclosures.
     owned = [col(Case.lead_organisation_id) == organisation_id, *conditions]
-    shared = [col(Case.lead_organisation_id) != organisation_id, *conditions]
-    # The partner's cases are found from its live disclosures (each summary once), then probed
-    # by their summary item: the plan both databases take for it whatever the filters.
-    disclosed = live_items_disclosed_to(organisation_id, now.date()).distinct().subquery()
+    shared = [
+        col(Case.lead_organisation_id) != organisation_id,
+        summary_disclosed_to(organisation_id, now.date()),
+        *conditions,
+    ]
     ordering = _order(order)
     # One query: each branch's first page * page_size cases, newest (or however sorted) first,
     # merged and sorted again; the branches' totals ride along (the lead's counted through its
@@ -278,7 +279,6 @@ def list_cases(
     )
     shared_rows = (
         select(col(Case.id).label("id"), func.count().over().label("shared_total"))
-        .join(disclosed, disclosed.c.item_id == col(Case.summary_item_id))
         .where(*shared)
         .order_by(*ordering)
         .limit(reach)
@@ -302,14 +302,9 @@ def list_cases(
     elif page == 1:
         total = 0  # nothing is visible: each branch returns its first rows whatever the page
     else:
-        shared_count = (
-            select(func.count())
-            .select_from(Case)
-            .join(disclosed, disclosed.c.item_id == col(Case.summary_item_id))
-            .where(*shared)
-            .scalar_subquery()
-        )
-        total = session.exec(select(owned_total + shared_count)).one()
+        total = session.exec(
+            select(owned_total + select(func.count()).select_from(Case).where(*shared).scalar_subquery())
+        ).one()
     item_ids = [c.summary_item_id for c in cases if c.summary_item_id is not None]
     views = {v.id: v for v in read_items(session=session, actor=actor, item_ids=item_ids, via="case list")}
     rows = tuple(
