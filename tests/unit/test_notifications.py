@@ -78,6 +78,18 @@ def use_settings(monkeypatch: pytest.MonkeyPatch, **changes: Any) -> Settings:
     return settings
 
 
+@pytest.fixture(autouse=True)
+def _only_this_tests_mail(engine: Engine) -> None:
+    """Each test sends only the mail it queues: what other tests and the demo left waiting is
+    set aside first (the sender works oldest first, a batch at a time)."""
+    from sqlalchemy import update
+
+    with transaction(engine) as session:
+        session.execute(
+            update(EmailOutbox).where(col(EmailOutbox.status).in_(["pending", "sending"])).values(status="failed")
+        )
+
+
 @pytest.fixture
 def mailbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Mailbox]:
     box = Mailbox()
