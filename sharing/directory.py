@@ -198,15 +198,22 @@ def _user_read(session: Session, user: User, org_names: dict[int, str] | None = 
     )
 
 
-def list_users(*, session: Session, actor: Actor, organisation_id: int | None = None) -> list[UserRead]:
-    """Accounts, optionally of one organisation, by organisation then name."""
+def list_users(
+    *, session: Session, actor: Actor, organisation_id: int | None = None, newest: int | None = None
+) -> list[UserRead]:
+    """Accounts, optionally of one organisation, by organisation then name; with ``newest``,
+    only that many of the most recently added (newest first), for a long list."""
     require(actor, Permission.ADMIN_USERS_READ, subject_type="user")
     org_names = {o.id: o.name for o in session.exec(select(Organisation)).all() if o.id is not None}
     query = select(User)
     if organisation_id is not None:
         query = query.where(User.organisation_id == organisation_id)
+    if newest is not None:
+        query = query.order_by(col(User.id).desc()).limit(newest)
     users = session.exec(query).all()
     reads = [_user_read(session, u, org_names) for u in users]
+    if newest is not None:
+        return reads
     return sorted(reads, key=lambda r: (r.organisation_name, r.full_name.lower()))
 
 

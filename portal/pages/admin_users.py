@@ -52,6 +52,9 @@ def _row(user: UserRead) -> dict[str, str]:
     }
 
 
+ACCOUNTS_SHOWN = 200
+
+
 class UsersState(AuthState):
     users: list[dict[str, str]] = []
     organisation_options: list[dict[str, str]] = []
@@ -67,7 +70,8 @@ class UsersState(AuthState):
             f"At least {get_settings().password_min_length} characters. "
             "Leave blank for someone who only signs in with their organisation."
         )
-        self.users = [_row(u) for u in list_users(session=session, actor=actor)]
+        # The most recently added accounts first: a partnership has hundreds of accounts.
+        self.users = [_row(u) for u in list_users(session=session, actor=actor, newest=ACCOUNTS_SHOWN)]
         self.organisation_options = [
             {"value": str(o.id), "label": o.name} for o in list_organisations(session=session, actor=actor)
         ]

@@ -319,6 +319,9 @@ def test_list_users_is_sorted_by_organisation_then_name(
     assert {amy, bob, zed} <= {u.id for u in everyone}
     keys = [(u.organisation_name, u.full_name.lower()) for u in everyone]
     assert keys == sorted(keys)
+    with transaction(engine) as session:
+        newest = list_users(session=session, actor=admin, newest=2)
+    assert [u.id for u in newest] == [bob, amy]  # a long list shows the latest accounts first
 
 
 def test_nobody_can_deactivate_their_own_account(engine: Engine, admin: Actor) -> None:

@@ -147,7 +147,7 @@ def test_the_chairs_decision_reaches_another_browser_within_two_seconds(
     )
     expect(police.locator("#quorum")).to_contain_text("Eastshire Adult Social Care")
 
-    chair.get_by_role("button", name="Discuss now: item 1").click()
+    chair.get_by_role("button", name="Discuss now: item 1", exact=True).click()
     expect(police.locator("#current-item")).to_contain_text(f"case {held.case_reference}", timeout=2000)
     # The police see the item only as far as the council has shared it with them.
     expect(police.get_by_text("Nothing about this case has been shared with your organisation.")).to_be_visible()
@@ -189,7 +189,7 @@ def test_no_decision_without_quorum_and_a_declared_interest_takes_a_member_out(
     enter_room(chair, CHAIR, held.meeting_id)
     chair.get_by_role("button", name="Open the meeting").click()
     join(chair)
-    chair.get_by_role("button", name="Discuss now: item 1").click()
+    chair.get_by_role("button", name="Discuss now: item 1", exact=True).click()
     expect(chair.locator("#current-item")).to_contain_text(f"case {held.case_reference}")
 
     # Riverside's officer tells the meeting something and records it as a disclosure on the spot.
