@@ -121,6 +121,27 @@ class AuthState(rx.State):
         self._show(actor)
         return None
 
+    def _load_in_page(self, reload: Callable[[Session, Actor], Actor], refused: Callable[[str], None]) -> Any:
+        """Like :meth:`_load`, for a page about one record: a refusal is said inside the page
+        (``refused(message)``) with the signed-in shell kept, instead of in a toast."""
+        try:
+            actor = self._run(reload)
+        except SessionExpired as error:
+            return self._to_sign_in(error.message)
+        except DomainError as error:
+            refused(error.message)
+            return self._show_signed_in()
+        self._show(actor)
+        return None
+
+    def _show_signed_in(self) -> Any:
+        """Show the shell for whoever is signed in (or send them to sign in)."""
+        try:
+            self._show(self._actor())
+        except SessionExpired as error:
+            return self._to_sign_in(error.message)
+        return None
+
     @rx.event
     def require_sign_in(self) -> Any:
         """on_load of every signed-in page."""

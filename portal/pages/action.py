@@ -23,7 +23,7 @@ from portal.components.action_forms import (
 )
 from portal.components.forms import select_input
 from portal.components.layout import PRODUCT_NAME, empty_state, page_shell
-from sharing.errors import DomainError, InvalidInput, SessionExpired
+from sharing.errors import DomainError, InvalidInput
 from sharing.permissions import Actor
 
 UPLOAD_ID = "action-evidence-upload"
@@ -53,24 +53,12 @@ class ActionState(AuthState):
         self.action, self.history = {}, []
         if not raw.isdigit():
             self.refused = "There is no such action."
-            return self._require_then_show()
+            return self._show_signed_in()
         self.action_id = int(raw)
-        try:
-            actor = self._run(self._reload)
-        except SessionExpired as error:
-            return self._to_sign_in(error.message)
-        except DomainError as error:
-            self.refused = error.message
-            return self._require_then_show()
-        self._show(actor)
-        return None
+        return self._load_in_page(self._reload, self._refuse)
 
-    def _require_then_show(self) -> Any:
-        try:
-            self._show(self._actor())
-        except SessionExpired as error:
-            return self._to_sign_in(error.message)
-        return None
+    def _refuse(self, message: str) -> None:
+        self.refused = message
 
     @rx.event
     async def receive_evidence(self, files: list[rx.UploadFile]) -> None:

@@ -51,7 +51,7 @@ from portal.components.forms import dynamic_select_input, select_input, text_inp
 from portal.components.layout import PRODUCT_NAME, empty_state, page_shell
 from portal.formatting import day_text
 from sharing.config import get_settings
-from sharing.errors import DomainError, InvalidInput, SessionExpired
+from sharing.errors import DomainError, InvalidInput
 from sharing.models import Role
 from sharing.permissions import Actor, Permission
 
@@ -155,25 +155,13 @@ class ActionPlanState(AuthState):
         self.update_open = self.assign_open = False
         if not raw.isdigit():
             self.refused = "There is no such case."
-            return self._require_then_show()
+            return self._show_signed_in()
         self.case_id = int(raw)
         self.case_href = routes.case(self.case_id)
-        try:
-            actor = self._run(self._reload)
-        except SessionExpired as error:
-            return self._to_sign_in(error.message)
-        except DomainError as error:
-            self.refused = error.message
-            return self._require_then_show()
-        self._show(actor)
-        return None
+        return self._load_in_page(self._reload, self._refuse)
 
-    def _require_then_show(self) -> Any:
-        try:
-            self._show(self._actor())
-        except SessionExpired as error:
-            return self._to_sign_in(error.message)
-        return None
+    def _refuse(self, message: str) -> None:
+        self.refused = message
 
     def _act(self, change: Any, errors_field: str) -> Any:
         """Run one change and reload the plan in the same transaction; field errors go to

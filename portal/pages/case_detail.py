@@ -495,11 +495,7 @@ class CaseState(AuthState):
     def _refuse(self, message: str) -> Any:
         """Show why the case cannot be shown, in the signed-in shell."""
         self.refused = message
-        try:
-            self._show(self._actor())
-        except SessionExpired as error:
-            return self._to_sign_in(error.message)
-        return None
+        return self._show_signed_in()
 
     @rx.event
     def load(self) -> Any:

@@ -92,23 +92,11 @@ class ItemState(AuthState):
             ]
             return actor
 
-        try:
-            actor = self._run(_read)
-        except SessionExpired as error:
-            return self._to_sign_in(error.message)
-        except DomainError as error:
-            self.refused = error.message
+        def _refused(message: str) -> None:
+            self.refused = message
             self.title = ""
-            return self._require_then_show()
-        self._show(actor)
-        return None
 
-    def _require_then_show(self) -> Any:
-        try:
-            self._show(self._actor())
-        except SessionExpired as error:
-            return self._to_sign_in(error.message)
-        return None
+        return self._load_in_page(_read, _refused)
 
 
 @rx.page(route=routes.INFORMATION, title=f"Information · {PRODUCT_NAME}", on_load=InformationState.load)
