@@ -43,7 +43,6 @@ contents matter, nor at the test suite's ``test`` database.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import shutil
@@ -51,7 +50,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -65,9 +64,10 @@ _TMP = Path(tempfile.mkdtemp(prefix="portal-bench-cases-"))
 os.environ.setdefault("PORTAL_DATA_DIR", str(_TMP / "data"))
 os.environ.setdefault("PORTAL_SECRET_KEY", "benchmark-only-" + "x" * 40)
 
-from sqlalchemy import JSON, Boolean, Date, bindparam, insert, inspect, text  # noqa: E402
+from _loading import BATCH, Loader, ms, prepare_database  # noqa: E402
+from sqlalchemy import Date, bindparam, insert, text  # noqa: E402
 from sqlalchemy.engine import Engine, make_url  # noqa: E402
-from sqlmodel import Session, SQLModel  # noqa: E402
+from sqlmodel import Session  # noqa: E402
 
 from panels.case_list import CaseFilters, CasePage, list_cases  # noqa: E402
 from panels.vocabulary import CaseCategory, CaseStage, CaseStatus, CaseType, PartyRole, Tenure  # noqa: E402
@@ -78,7 +78,6 @@ from sharing.permissions import Actor  # noqa: E402
 from sharing.types import UTCDateTime  # noqa: E402
 from sharing.vocabulary import LIVE_STATUSES, DataCategory, DisclosureStatus, ItemKind, LawfulBasis, Purpose  # noqa: E402
 
-BATCH = 20_000
 VIA = "case list"
 TARGET_RATIO = 2.0
 YEARS = 5
@@ -478,97 +477,9 @@ SERIAL_TABLES = (
 )  # fmt: skip
 
 
-def _identity(value: Any) -> Any:
-    return value
-
-
-def _sqlite_datetime(value: datetime | None) -> str | None:
-    # As the portal stores them: naive UTC text with microseconds.
-    return None if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
-def _converters(table: str, dialect: str) -> tuple[Callable[[Any], Any], ...]:
-    """Per column, Python value -> what the driver loads (JSON text; SQLite dates and times as text)."""
-    columns = SQLModel.metadata.tables[table].columns
-    out: list[Callable[[Any], Any]] = []
-    for name in COLUMNS[table]:
-        kind = columns[name].type
-        if isinstance(kind, JSON):
-            out.append(json.dumps)
-        elif dialect != "sqlite":
-            out.append(_identity)
-        elif isinstance(kind, UTCDateTime):
-            out.append(_sqlite_datetime)
-        elif isinstance(kind, Date):
-            out.append(lambda v: None if v is None else v.isoformat())
-        elif isinstance(kind, Boolean):
-            out.append(lambda v: None if v is None else int(v))
-        else:
-            out.append(_identity)
-    return tuple(out)
-
-
-class Loader:
-    """Bulk loads rows over one raw connection: ``executemany`` on SQLite, ``COPY`` on PostgreSQL."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.dialect = engine.dialect.name
-        self.replica = False
-        self.raw = engine.raw_connection()
-        self.cursor = self.raw.cursor()
-        if self.dialect == "sqlite":
-            # This connection only: a benchmark, not real data.
-            self.cursor.execute("PRAGMA synchronous=OFF")
-            self.cursor.execute("PRAGMA cache_size=-262144")
-            self.cursor.execute("PRAGMA foreign_keys=OFF")
-        else:
-            # The rows are generated consistent; skip the per-row foreign-key triggers while
-            # loading (a superuser setting: without it the load is only slower).
-            self.replica = True
-            try:
-                self.cursor.execute("SET session_replication_role = replica")
-            except Exception:
-                self.raw.rollback()
-                self.replica = False
-
-    def load(self, table: str, rows: Iterable[tuple[Any, ...]]) -> int:
-        convert = _converters(table, self.dialect)
-        columns = COLUMNS[table]
-        count = 0
-        if self.dialect == "sqlite":
-            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-            batch: list[tuple[Any, ...]] = []
-            for row in rows:
-                batch.append(tuple(f(v) for f, v in zip(convert, row, strict=True)))
-                if len(batch) == BATCH:
-                    self.cursor.executemany(sql, batch)
-                    count += len(batch)
-                    batch = []
-            if batch:
-                self.cursor.executemany(sql, batch)
-                count += len(batch)
-            return count
-        with self.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:  # type: ignore[attr-defined]
-            for row in rows:
-                copy.write_row(tuple(f(v) for f, v in zip(convert, row, strict=True)))
-                count += 1
-        return count
-
-    def finish(self) -> None:
-        if self.dialect == "postgresql":
-            for table in SERIAL_TABLES:
-                self.cursor.execute(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE(MAX(id), 1)) FROM {table}"
-                )
-            if self.replica:
-                self.cursor.execute("SET session_replication_role = DEFAULT")
-        self.raw.commit()
-        self.raw.close()
-
-
 def build(engine: Engine, cases: int, seed: int, analyze: bool) -> Partnership:
     p = Partnership(cases=cases, now=utcnow(), rng=random.Random(seed))
-    loader = Loader(engine)
+    loader = Loader(engine, COLUMNS, SERIAL_TABLES)
     try:
         loader.load("organisation", organisation_rows(p))
         loader.load("portal_user", user_rows(p))
@@ -595,35 +506,6 @@ def build(engine: Engine, cases: int, seed: int, analyze: bool) -> Partnership:
                 conn.execute(text("ANALYZE"))
             conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
     return p
-
-
-def prepare_database(url: str, reset: bool) -> None:
-    """Create the PostgreSQL database if missing; refuse to reuse one with tables unless ``reset``."""
-    if not url.startswith("postgresql"):
-        return
-    target = make_url(url)
-    name = target.database
-    if not name:
-        raise SystemExit("bench: the PostgreSQL URL must name a database")
-    if name == "test":
-        raise SystemExit("bench: the test suite's database is not a benchmark database")
-    server = make_engine(target.set(database="postgres").render_as_string(hide_password=False))
-    with server.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}).first()
-        if not exists:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-            print(f"created database {name}")
-    server.dispose()
-    engine = make_engine(url)
-    tables = inspect(engine).get_table_names()
-    if tables:
-        if not reset:
-            engine.dispose()
-            raise SystemExit(f"bench: database {name} already has tables; add --reset to empty it first")
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
 
 
 # --- The lists and their lower bound ---------------------------------------------------------
@@ -716,13 +598,6 @@ class Timings:
     lower_log: list[float] = field(default_factory=list)
     rows: list[int] = field(default_factory=list)
     total: int = 0
-
-
-def _ms(seconds: Sequence[float], q: float) -> float:
-    ordered = sorted(seconds)
-    if q == 0.5:
-        return statistics.median(ordered) * 1000
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
 
 
 def time_variant(
@@ -889,8 +764,8 @@ def print_table(results: list[Result], page_size: int, runs: int, warmup: int) -
     print("  " + "-" * (len(head) - 2))
     for r in results:
         t = r.timings
-        portal, portal95 = _ms(t.portal, 0.5), _ms(t.portal, 0.95)
-        lower, lower95, lower_log = _ms(t.lower, 0.5), _ms(t.lower, 0.95), _ms(t.lower_log, 0.5)
+        portal, portal95 = ms(t.portal, 0.5), ms(t.portal, 0.95)
+        lower, lower95, lower_log = ms(t.lower, 0.5), ms(t.lower, 0.95), ms(t.lower_log, 0.5)
         rows = round(statistics.mean(t.rows))
         print(
             f"  {r.where:<32} {r.cases:>8,} {r.who:<12} {r.variant:<10} {t.total:>6} {rows:>4} | {portal:>9.2f} "

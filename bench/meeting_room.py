@@ -59,13 +59,13 @@ import httpx  # noqa: E402
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
-from panels.agenda import build_agenda, publish_agenda  # noqa: E402
+from panels.agenda import agenda_items, build_agenda, publish_agenda  # noqa: E402
+from panels.case_models import Case  # noqa: E402
 from panels.cases import CaseInput, open_case  # noqa: E402
 from panels.demo import seed_demo  # noqa: E402
 from panels.meeting_room import join_meeting, open_meeting  # noqa: E402
 from panels.meetings import add_meeting  # noqa: E402
 from panels.models import Panel  # noqa: E402
-from panels.referrals import decide_referral, refer_case  # noqa: E402
 from portal import routes  # noqa: E402
 from portal.session_cookie import SESSION_COOKIE  # noqa: E402
 from sharing.accounts import actor_for_user, start_session  # noqa: E402
@@ -147,20 +147,23 @@ def build(database_url: str, participants: int, items: int) -> World:
             now=referred_at - timedelta(days=1),
         )  # fmt: skip
         assert meeting.id is not None
-        references: list[str] = []
+        case_ids: list[int] = []
         for number in range(items):
             case = open_case(
                 session=session,
                 actor=officer,
                 data=CaseInput(category="nuisance", types=["noise"], location=f"{number + 1} Bench Road", area="East"),
             )
-            referral = refer_case(
-                session=session, actor=officer, case_id=case.id, panel_id=panel.id,  # type: ignore[arg-type]
-                reason="Noise at night despite warnings.", decision_sought="A joint action plan.", now=referred_at,
-            )  # fmt: skip
-            decide_referral(session=session, actor=chair, referral_id=referral.id, decision="accept")  # type: ignore[arg-type]
-            references.append(case.reference)
-        build_agenda(session=session, actor=chair, meeting_id=meeting.id)
+            assert case.id is not None
+            case_ids.append(case.id)
+        # Put on this meeting's agenda directly: a referral lands on the panel's next meeting
+        # with agenda time, which may be one of the demo's.
+        build_agenda(session=session, actor=chair, meeting_id=meeting.id, carried_forward=case_ids)
+        # The agenda's order (the demo's cases due back for review may come first).
+        references = [
+            session.get(Case, item.case_id).reference  # type: ignore[union-attr]
+            for item in agenda_items(session, meeting.id)
+        ][:items]
         publish_agenda(session=session, actor=chair, meeting_id=meeting.id)
         open_meeting(session=session, actor=chair, meeting_id=meeting.id)
         people = [users["pc.jones@police.demo"]]

@@ -112,6 +112,8 @@ class ReminderKind(_Labelled):
     SAR_DUE_SOON = "sar_due_soon"
     SAR_OVERDUE = "sar_overdue"
     RETENTION_DUE = "retention_due"
+    AGENDA_PUBLISHED = "agenda_published"
+    MEETING_REMINDER = "meeting_reminder"
 
 
 class EmailMode(_Labelled):

@@ -11,11 +11,21 @@ from enum import StrEnum
 
 from sqlmodel import Session, col, func, select
 
-from panels.action_models import OPEN_ACTION_STATUSES, CaseAction
+from panels.action_models import OPEN_ACTION_STATUSES, CaseAction, ReminderKind
 from panels.case_models import Case
-from panels.meetings import MeetingStatus, MeetingUnavailable, agenda_publication_due, get_meeting, local
+from panels.meetings import (
+    MeetingStatus,
+    MeetingUnavailable,
+    agenda_publication_due,
+    format_day,
+    format_when,
+    get_meeting,
+    local,
+    meeting_path,
+)
 from panels.models import AgendaItem, Decision, InterestDeclaration, Meeting, Panel, Referral
-from panels.panel_config import is_chair, require_chair, require_member
+from panels.notifications import notify
+from panels.panel_config import is_chair, panel_people, require_chair, require_member
 from panels.vocabulary import CaseStatus
 from sharing.access import denied
 from sharing.audit import AuditAction, Outcome, record_event
@@ -211,6 +221,16 @@ def publish_agenda(*, session: Session, actor: Actor, meeting_id: int, now: date
         session, action=AuditAction.AGENDA_PUBLISHED, outcome=Outcome.SUCCESS, actor=actor,
         subject_type="meeting", subject_id=meeting_id, detail={"republished": republished},
     )  # fmt: skip
+    if not republished:
+        count = len(agenda_items(session, meeting_id))
+        notify(
+            session, user_ids=[u for u in panel_people(session, panel) if u != actor.user_id],
+            kind=ReminderKind.AGENDA_PUBLISHED,
+            title=f"Agenda published: {panel.name}, {format_day(meeting.starts_at)}",
+            body=(f"The agenda for the {panel.name} on {format_when(meeting.starts_at)} is published with "
+                  f"{count} item{'' if count == 1 else 's'}. Your pack shows what your organisation may see."),
+            link_path=meeting_path(meeting_id),
+        )  # fmt: skip
     return meeting
 
 

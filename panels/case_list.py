@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, String, case, cast, func, null, or_, union_all
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -196,7 +197,9 @@ def _parse_when(value: str) -> datetime | None:
         return None
 
 
-def _row(case_row: Case, view: ItemView, actor: Actor, now: datetime) -> CaseRow:
+def _row(case_row: Any, view: ItemView, actor: Actor, now: datetime) -> CaseRow:
+    """A row of the list from the case's columns (``id``, ``lead_organisation_id``,
+    ``first_contact_made_at``, ``case_review_eligible``) and its summary as the reader sees it."""
     shown = {f.key: f for f in view.fields}
 
     def value(key: str) -> str:
@@ -289,16 +292,24 @@ def list_cases(
     ).subquery()
     owned_total = select(func.count()).select_from(Case).where(*owned).scalar_subquery()
     shared_total = func.coalesce(func.max(merged.c.shared_total).over(), 0)
-    found = session.exec(
-        select(Case, owned_total + shared_total)
+    # Only the columns the rows need (not whole Case objects): the rest comes from the summary.
+    found = session.execute(
+        sa_select(
+            col(Case.id),
+            col(Case.summary_item_id),
+            col(Case.lead_organisation_id),
+            col(Case.first_contact_made_at),
+            col(Case.case_review_eligible),
+            (owned_total + shared_total).label("total"),
+        )
         .join(merged, merged.c.id == col(Case.id))
         .order_by(*ordering)
         .offset((page - 1) * page_size)
         .limit(page_size)
     ).all()
-    cases = [case_row for case_row, _ in found]
+    cases = found
     if found:
-        total = found[0][1]
+        total = found[0].total
     elif page == 1:
         total = 0  # nothing is visible: each branch returns its first rows whatever the page
     else:

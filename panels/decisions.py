@@ -18,13 +18,14 @@ from sqlmodel import Session, col, select
 from panels.action_models import ActionSource
 from panels.action_plans import ActionInput as PlanActionInput
 from panels.action_plans import add_panel_action
-from panels.case_models import Case, CaseParty, Intervention
+from panels.case_models import Case, CaseParty
 from panels.cases import add_case_event, case_item
 from panels.meeting_room import conflicted_user_ids, get_agenda_item, quorum_status
 from panels.meetings import MeetingStatus, format_day, local
 from panels.models import AgendaItem, Decision, DecisionAction, DecisionAmendment, Meeting, Minutes, Panel, Referral
 from panels.panel_config import DECISION_TYPES, DecisionType, decision_types_of, member_organisation_ids, require_chair
-from panels.vocabulary import CaseEventKind, CaseStatus, InterventionStatus, PartyRole
+from panels.remedies import record_panel_remedy
+from panels.vocabulary import CaseEventKind, CaseStatus
 from sharing.access import denied
 from sharing.audit import AuditAction, Outcome, record_event
 from sharing.db import utcnow
@@ -104,39 +105,6 @@ def _check_actions(session: Session, panel: Panel, meeting: Meeting, actions: li
             if owner is None or owner.organisation_id != action.owner_organisation_id or not owner.is_active:
                 return {"actions": f"Action {number}: the owner must be an active person from the owning organisation."}
     return {}
-
-
-def _record_intervention(
-    session: Session, *, case: Case, actor: Actor, kind: str, panel: Panel, meeting: Meeting
-) -> Intervention:
-    """The planned legal remedy the panel authorised.
-
-    Switch to ``panels.remedies.record_intervention`` once it is merged, so the remedy's
-    clocks are set by the same service as every other intervention."""
-    perpetrators = list(
-        session.exec(
-            select(CaseParty.person_id).where(
-                CaseParty.case_id == case.id, CaseParty.role == PartyRole.ALLEGED_PERPETRATOR
-            )
-        )
-    )
-    intervention = Intervention(
-        case_id=case.id,  # type: ignore[arg-type]
-        kind=kind,
-        status=InterventionStatus.PLANNED,
-        subject_person_id=perpetrators[0] if len(perpetrators) == 1 else None,
-        authorised_by=f"{panel.name}, {format_day(meeting.starts_at)}",
-        details=f"Authorised by the {panel.name} on {format_day(meeting.starts_at)}.",
-        recorded_by_user_id=actor.user_id,
-    )
-    session.add(intervention)
-    session.flush()
-    record_event(
-        session, action=AuditAction.INTERVENTION_RECORDED, outcome=Outcome.SUCCESS, actor=actor,
-        subject_type="intervention", subject_id=intervention.id,
-        detail={"case": case.reference, "kind": kind, "authorised_by": intervention.authorised_by},
-    )  # fmt: skip
-    return intervention
 
 
 def _plan_action(
@@ -248,8 +216,9 @@ def record_decision(
     session.add(decision)
     session.flush()
     if spec.creates_intervention is not None:
-        intervention = _record_intervention(
-            session, case=case, actor=actor, kind=spec.creates_intervention, panel=panel, meeting=meeting
+        assert decision.id is not None
+        intervention = record_panel_remedy(
+            session=session, actor=actor, decision_id=decision.id, today=local(now).date()
         )
         decision.intervention_id = intervention.id
     for action in data.actions:

@@ -16,29 +16,39 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from panels.case_models import Case, Incident, IncidentEvidence
-from panels.case_review import case_review_status, local_date, long_date
+from panels.case_review import (
+    CaseReviewCheck,
+    IncidentFact,
+    case_review_status,
+    check_case_review,
+    incident_fact,
+    local_date,
+    long_date,
+)
 from panels.cases import add_case_event, get_case, read_case, refresh_case_summary
 from panels.cases import case_item as new_case_item
+from panels.policy import get_case_policy
 from panels.vocabulary import CaseEventKind, CaseStatus
 from sharing.access import denied, require
 from sharing.audit import AuditAction, Outcome, record_event
 from sharing.config import get_settings
 from sharing.db import utcnow
-from sharing.errors import InvalidInput, NotFound, PermissionDenied
+from sharing.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 from sharing.models import Organisation, Person, StoredDocument
 from sharing.permissions import Actor, Permission
-from sharing.reads import ItemView, read_items
+from sharing.reads import ItemView, read_item, read_items
 from sharing.vocabulary import DataCategory, ItemKind
 
 DIARY_VIA = "incident diary"
+EVIDENCE_VIA = "evidence download"
 NOT_SHARED_WITH_YOU = (
     "Only the organisation leading this case, or a partner it has shared the case with, can add to its incident diary."
 )
@@ -237,7 +247,16 @@ def record_incident(
 
 def _update_case_review_flag(session: Session, case: Case, actor: Actor, now: datetime) -> None:
     check = case_review_status(session=session, case=case, on=local_date(now))
+    _apply_case_review_check(session, case, actor, now, check)
+
+
+def _apply_case_review_check(session: Session, case: Case, actor: Actor, now: datetime, check: CaseReviewCheck) -> bool:
+    """Store the check on the case; a change of whether the threshold is met goes in the
+    chronology and the audit trail.  Returns whether anything changed."""
     newly = check.met and not case.case_review_eligible
+    lapsed = case.case_review_eligible and not check.met
+    if case.case_review_eligible == check.met and list(case.case_review_reasons) == list(check.reasons):
+        return False
     case.case_review_eligible = check.met
     case.case_review_reasons = check.reasons
     session.add(case)
@@ -253,6 +272,63 @@ def _update_case_review_flag(session: Session, case: Case, actor: Actor, now: da
             subject_type="case", subject_id=case.id,
             detail={"reference": case.reference, "rules": [r.key for r in check.rules if r.met]},
         )  # fmt: skip
+    elif lapsed:
+        add_case_event(
+            session, case=case, actor=actor, kind=CaseEventKind.CASE_REVIEW_LAPSED,
+            summary="The case no longer meets the ASB Case Review threshold: its incidents have fallen outside "
+            "the periods its council counts",
+            occurred_at=now,
+        )  # fmt: skip
+        record_event(
+            session, action=AuditAction.CASE_REVIEW_LAPSED, outcome=Outcome.SUCCESS, actor=actor,
+            subject_type="case", subject_id=case.id, detail={"reference": case.reference},
+        )  # fmt: skip
+    return True
+
+
+def refresh_case_review_flags(*, session: Session, actor: Actor, now: datetime | None = None) -> list[int]:
+    """Re-run the ASB Case Review check on every open case it could have changed for (a daily
+    job): time passing takes incidents out of the counted periods, so a flagged case can
+    lapse; and a council that changes its thresholds sees its cases flagged by the new ones.
+
+    Only cases flagged now, or with an incident inside the longest period any lead
+    organisation's policy counts, are looked at; their incidents are read in one query.
+    Returns the ids of the cases whose flag or reasons changed.
+    """
+    require(actor, Permission.CASES_CASES_MANAGE, subject_type="case")
+    now = now or utcnow()
+    today = local_date(now)
+    leads = session.exec(
+        select(Case.lead_organisation_id).where(Case.status != CaseStatus.CLOSED).distinct()
+    ).all()  # fmt: skip
+    policies = {org_id: get_case_policy(session, org_id).case_review for org_id in leads}
+    if not policies:
+        return []
+    longest = max(
+        max(rule.window_months for rule in policy.rules) + (policy.last_incident_within_months or 0)
+        for policy in policies.values()
+    )
+    since = datetime.combine(today - relativedelta(months=longest), datetime.min.time(), tzinfo=UTC)
+    cases = session.exec(
+        select(Case)
+        .where(Case.status != CaseStatus.CLOSED)
+        .where(or_(col(Case.case_review_eligible).is_(True), col(Case.last_incident_at) >= since))
+        .order_by(col(Case.id))
+    ).all()
+    if not cases:
+        return []
+    facts: dict[int, list[IncidentFact]] = {}
+    for chunk_start in range(0, len(cases), 500):
+        ids = [c.id for c in cases[chunk_start : chunk_start + 500]]
+        for incident in session.exec(select(Incident).where(col(Incident.case_id).in_(ids))):
+            facts.setdefault(incident.case_id, []).append(incident_fact(incident))
+    changed = []
+    for case in cases:
+        assert case.id is not None
+        check = check_case_review(policies[case.lead_organisation_id], facts.get(case.id, []), today)
+        if _apply_case_review_check(session, case, actor, now, check):
+            changed.append(case.id)
+    return changed
 
 
 # --- Evidence -------------------------------------------------------------------------------------
@@ -390,6 +466,61 @@ def add_evidence(
                 "sha256": checksum, "size_bytes": len(content), "claimed_type": content_type[:100]},
     )  # fmt: skip
     return evidence
+
+
+@dataclass(frozen=True)
+class EvidenceFile:
+    """A stored evidence file, ready to send to the reader who was allowed it."""
+
+    filename: str
+    content_type: str
+    content: bytes
+
+
+def download_evidence(*, session: Session, actor: Actor, evidence_id: int) -> EvidenceFile:
+    """The file attached to an incident, for a reader who may see the whole incident.
+
+    The incident is read through the need-to-know chokepoint (so the download is in the access
+    log); a partner to whom any part of the incident is withheld gets no file either, since a
+    photo or recording can show what the withheld fields hide.  The file is checked against
+    the SHA-256 taken when it was added and refused if it no longer matches.
+    """
+    require(actor, Permission.CASES_CASES_READ, subject_type="incident_evidence", subject_id=evidence_id)
+    evidence = session.get(IncidentEvidence, evidence_id)
+    incident = session.get(Incident, evidence.incident_id) if evidence is not None else None
+    if evidence is None or incident is None or incident.item_id is None:
+        raise NotFound("That evidence is not on record.")
+    view = read_item(session=session, actor=actor, item_id=incident.item_id, via=EVIDENCE_VIA)
+    if any(field.withheld for field in view.fields):
+        raise denied(
+            actor, "Part of this incident is not shared with your organisation, so its evidence is not either.",
+            reason="incident partly withheld", subject_type="incident_evidence", subject_id=evidence_id,
+        )  # fmt: skip
+    document = session.get(StoredDocument, evidence.document_id)
+    if document is None:
+        raise NotFound("That evidence file is no longer stored.")
+    checksum = hashlib.sha256(document.content).hexdigest()
+    if checksum != document.sha256:
+        expected, document_id = document.sha256, document.id
+
+        def _keep(durable: Session) -> None:
+            record_event(
+                durable, action=AuditAction.EVIDENCE_DOWNLOADED, outcome=Outcome.FAILURE, actor=actor,
+                subject_type="incident_evidence", subject_id=evidence_id, reason="checksum mismatch",
+                detail={"document": document_id, "expected": expected, "found": checksum},
+            )  # fmt: skip
+
+        raise DomainError(
+            "This file has changed since it was added, so it cannot be trusted as evidence. "
+            "Tell your information governance team.",
+            durable_effects=[_keep],
+        )
+    record_event(
+        session, action=AuditAction.EVIDENCE_DOWNLOADED, outcome=Outcome.SUCCESS, actor=actor,
+        subject_type="incident_evidence", subject_id=evidence_id,
+        detail={"incident": incident.id, "document": document.id, "sha256": checksum, "access": view.access},
+    )  # fmt: skip
+    return EvidenceFile(filename=document.filename, content_type=document.content_type, content=document.content)
 
 
 # --- Reading the diary ----------------------------------------------------------------------------

@@ -19,12 +19,13 @@ from datetime import date, datetime, timedelta
 from dateutil.relativedelta import relativedelta
 from sqlmodel import Session, col, select
 
+from panels.action_models import Notification
 from panels.agenda import agenda_items, build_agenda, publish_agenda
 from panels.case_models import Case
 from panels.decisions import ActionInput, DecisionInput, record_decision
 from panels.demo import ASB, DEMO_PANELS, HOMES, LEGAL, POLICE, RIVERSIDE, SOLUTIONS
 from panels.meeting_room import close_meeting, open_meeting, quorum_status, record_attendance
-from panels.meetings import MeetingStatus, agenda_cutoff, generate_meetings, local
+from panels.meetings import MeetingStatus, agenda_cutoff, generate_meetings, local, meeting_path
 from panels.minutes import approve_minutes, circulate_minutes, draft_minutes
 from panels.models import Meeting, Panel, PanelMember, Referral
 from panels.panel_config import panel_input_of, update_panel
@@ -310,4 +311,17 @@ def seed_meeting_demo(session: Session, *, now: datetime | None = None) -> bool:
         coming = [m for m in meetings if m.starts_at > now and m.status == MeetingStatus.SCHEDULED]
         if panel.name == "Problem Solving Group" and coming:
             _prepare_next_psg(story, panel, coming[0])
+    _history_read(session, [m.id for m in session.exec(select(Meeting).where(col(Meeting.ends_at) < now))], now)
     return True
+
+
+def _history_read(session: Session, meeting_ids: list[int | None], now: datetime) -> None:
+    """The demo's year of past meetings told people of referrals and agendas as they went:
+    that is history by the first sign-in, so it is in their lists already read, and the bell
+    counts only what is new."""
+    paths = [meeting_path(m) for m in meeting_ids if m is not None]
+    for notification in session.exec(
+        select(Notification).where(col(Notification.link_path).in_(paths), col(Notification.read_at).is_(None))
+    ):
+        notification.read_at = now
+        session.add(notification)

@@ -492,16 +492,17 @@ def decision_type_groups() -> list[tuple[str, list[tuple[str, str]]]]:
     return groups
 
 
-def panel_form_options(*, session: Session, actor: Actor) -> PanelFormOptions:
-    """The choices the panel set-up form offers (administrators)."""
-    require(actor, Permission.PANELS_PANELS_MANAGE, subject_type="panel")
+def panel_form_options(*, session: Session, actor: Actor, panel_id: int | None = None) -> PanelFormOptions:
+    """The choices the panel set-up form offers (administrators): the active organisations
+    (and, when changing ``panel_id``, those already on it, so saving does not drop them) and
+    the active people."""
+    require(actor, Permission.PANELS_PANELS_MANAGE, subject_type="panel", subject_id=panel_id)
     names = _organisation_names(session)
+    current = member_organisation_ids(session, get_panel(session, panel_id)) if panel_id is not None else set()
     organisations = tuple(
         (o.id, o.name)
-        for o in session.exec(
-            select(Organisation).where(col(Organisation.active).is_(True)).order_by(col(Organisation.name))
-        )
-        if o.id is not None
+        for o in session.exec(select(Organisation).order_by(col(Organisation.name)))
+        if o.id is not None and (o.active or o.id in current)
     )
     people = tuple(
         (u.id, f"{u.full_name} ({names.get(u.organisation_id, '')})")

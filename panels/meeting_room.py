@@ -20,7 +20,7 @@ from panels.panel_config import member_organisation_ids, require_chair, require_
 from sharing.access import denied, require
 from sharing.audit import AuditAction, Outcome, record_event
 from sharing.db import utcnow
-from sharing.disclosures import DisclosureRefused, DisclosureRequest, request_disclosure
+from sharing.disclosures import DisclosureRefused, DisclosureRequest, record_spoken_disclosure
 from sharing.errors import InvalidInput, NotFound
 from sharing.models import InformationItem, Organisation, User
 from sharing.permissions import Actor, Permission
@@ -286,7 +286,7 @@ def log_verbal_disclosure(
     (it shows something was said without a basis) and does not stop the others."""
     item, meeting, panel = get_agenda_item(session, agenda_item_id)
     require_member(session, actor, panel)
-    require(actor, Permission.SHARING_DISCLOSURES_REQUEST, subject_type="agenda_item", subject_id=agenda_item_id)
+    require(actor, Permission.PANELS_MEETINGS_SHARE_VERBALLY, subject_type="agenda_item", subject_id=agenda_item_id)
     _meeting_in_progress(meeting)
     assert actor.user_id is not None and actor.organisation_id is not None
     present = _attendance(session, meeting.id, actor.user_id)  # type: ignore[arg-type]
@@ -338,7 +338,7 @@ def log_verbal_disclosure(
     for organisation_id in recipients:
         savepoint = session.begin_nested()
         try:
-            disclosure = request_disclosure(
+            disclosure = record_spoken_disclosure(
                 session=session, actor=actor, request=replace(request, recipient_organisation_id=organisation_id)
             )
         except DisclosureRefused as refused:

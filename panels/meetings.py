@@ -174,6 +174,11 @@ def generate_meetings(
 # --- One meeting at a time -------------------------------------------------------------------
 
 
+def meeting_path(meeting_id: int) -> str:
+    """The meeting's page in the portal (the portal's route, built here as a plain path)."""
+    return f"/meetings/{meeting_id}"
+
+
 def get_meeting(session: Session, meeting_id: int) -> tuple[Meeting, Panel]:
     meeting = session.get(Meeting, meeting_id)
     if meeting is None:

@@ -1,10 +1,11 @@
 """Minutes: drafted by the chair from the meeting's record (attendance, declarations, items,
-decisions, actions), circulated to those who attended for comment, and approved by the chair,
+the chair's notes, decisions, actions), circulated to those who attended for comment, and approved by the chair,
 after which they and the meeting's decisions are locked (decisions change only by amendment).
 
 Each organisation reads its own copy: the words of each decision are a case item of the lead
 organisation, read through ``sharing.reads``, so an organisation sees a decision only as far as
-it has been shared with it.
+it has been shared with it.  A reader who declared an interest in an item gets neither its
+decision nor its notes.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from panels.agenda import AgendaSource
 from panels.case_models import Case
 from panels.decisions import LOCKED, MinutesLocked, decisions_of_meeting
 from panels.documents import WatermarkedPaper
+from panels.meeting_notes import NoteRead, notes_of_meeting
 from panels.meeting_room import AttendanceStatus, quorum_status
-from panels.meetings import MeetingStatus, format_when, get_meeting
+from panels.meetings import MeetingStatus, format_when, get_meeting, local
 from panels.models import Attendance, DecisionAction, InterestDeclaration, Meeting, Minutes, MinutesComment, Panel
 from panels.packs import CONFLICTED, NOTHING_SHARED
 from panels.panel_config import DECISION_TYPES, is_chair, require_chair, require_member
@@ -76,6 +78,9 @@ def _content(session: Session, meeting: Meeting, panel: Panel) -> dict[str, Any]
         }
         for d in session.exec(select(InterestDeclaration).where(InterestDeclaration.meeting_id == meeting.id))
     ]
+    notes: dict[int | None, list[dict[str, Any]]] = {}
+    for note in notes_of_meeting(session, meeting.id):
+        notes.setdefault(note.agenda_item_id, []).append(_note_entry(note))
     items: list[dict[str, Any]] = []
     for item, decision in rows:
         entry: dict[str, Any] = {
@@ -84,6 +89,7 @@ def _content(session: Session, meeting: Meeting, panel: Panel) -> dict[str, Any]
             "case_id": item.case_id,
             "case_reference": references.get(item.case_id, ""),
             "source": item.source,
+            "notes": notes.get(item.id, []),
             "decision": None,
             "actions": [],
         }
@@ -119,8 +125,26 @@ def _content(session: Session, meeting: Meeting, panel: Panel) -> dict[str, Any]
         "quorum": quorum_status(session, meeting.id).explanation,
         "attendance": attendance,
         "declarations": declarations,
+        "notes": notes.get(None, []),  # about the meeting as a whole
         "items": items,
     }
+
+
+def _note_entry(note: NoteRead) -> dict[str, Any]:
+    return {
+        "id": note.id,
+        "text": note.text,
+        "written_by": note.written_by,
+        "written_at": note.written_at.isoformat(),
+        "corrected": note.corrected,
+    }
+
+
+def _note_line(entry: dict[str, Any]) -> str:
+    """A note as the minutes print it: the time it was written, the words, and whether they
+    were corrected during the meeting."""
+    written = local(datetime.fromisoformat(entry["written_at"]))
+    return f"{written:%H:%M} {entry['text']}" + (" (corrected during the meeting)" if entry["corrected"] else "")
 
 
 def _unlocked(minutes: Minutes | None) -> None:
@@ -266,6 +290,7 @@ class MinutesItem:
     source_label: str
     decided: bool
     note: str  # NOTHING_SHARED / CONFLICTED when the decision is not shown
+    notes: tuple[str, ...]  # the chair's notes of the item; none for a reader who declared an interest
     decision: ItemView | None
     excluded: tuple[str, ...]
     own_actions: tuple[str, ...]  # actions owned by the reader's organisation
@@ -282,6 +307,7 @@ class MinutesCopy:
     quorum: str
     attendance: tuple[str, ...]
     declarations: tuple[str, ...]
+    notes: tuple[str, ...]  # the chair's notes about the meeting as a whole
     items: tuple[MinutesItem, ...]
     comments: tuple[str, ...]
 
@@ -319,11 +345,14 @@ def _copy(session: Session, actor: Actor, meeting_id: int, via: str) -> MinutesC
             for a in entry["actions"]
             if a["owner_organisation_id"] == actor.organisation_id and not conflicted
         )
+        # The chair's notes of the item are restricted like its decision (minutes drafted before
+        # notes were kept have none).
+        notes = () if conflicted else tuple(_note_line(n) for n in entry.get("notes", []))
         items.append(
             MinutesItem(
                 position=entry["position"], case_reference=entry["case_reference"],
                 source_label=AgendaSource(entry["source"]).label, decided=decision is not None, note=note,
-                decision=view, excluded=tuple(decision["excluded"]) if decision else (), own_actions=own,
+                notes=notes, decision=view, excluded=tuple(decision["excluded"]) if decision else (), own_actions=own,
             )
         )  # fmt: skip
     comments: tuple[str, ...] = ()
@@ -348,7 +377,7 @@ def _copy(session: Session, actor: Actor, meeting_id: int, via: str) -> MinutesC
             f"{d['name']}, {d['organisation']}, declared an interest in item {d['position']}"
             for d in content["declarations"]
         ),
-        items=tuple(items), comments=comments,
+        notes=tuple(_note_line(n) for n in content.get("notes", [])), items=tuple(items), comments=comments,
     )  # fmt: skip
 
 
@@ -378,8 +407,14 @@ def minutes_pdf(*, session: Session, actor: Actor, meeting_id: int) -> bytes:
         paper.heading("Declarations of interest", 12)
         for line in copy.declarations:
             paper.para(line)
+    if copy.notes:
+        paper.heading("Notes", 12)
+        for line in copy.notes:
+            paper.para(line)
     for item in copy.items:
         paper.heading(f"{item.position}. Case {item.case_reference} ({item.source_label})", 12)
+        for line in item.notes:
+            paper.para(f"Note: {line}")
         if not item.decided:
             paper.para("No decision recorded.")
         if item.note:

@@ -1,6 +1,7 @@
 """Tables owned by ``panels/``: panels as data (members, chair, cadence, quorum, the decisions
 each may make), their meetings, referrals, agendas, attendance, declarations of interest,
-decisions with their agreed actions and amendments, minutes, and calendar feed secrets.
+the chair's running notes, decisions with their agreed actions and amendments, minutes, and
+calendar feed secrets.
 
 Case information said or decided at a panel is kept in ``information_item`` rows owned by the
 case's lead organisation (``item_id`` columns), so partners see it only through a disclosure.
@@ -193,6 +194,23 @@ class VerbalDisclosure(SQLModel, table=True):
     refusal: str = Field(default="", max_length=1000)
     said_by_user_id: int | None = Field(default=None, foreign_key="portal_user.id")
     said_at: datetime = _created()
+
+
+class MeetingNote(SQLModel, table=True):
+    """One entry in the chair's running notes of a meeting, about an agenda item (or about the
+    meeting as a whole when ``agenda_item_id`` is None).  Notes are never changed: a
+    correction is a new note naming the one it replaces in ``corrects_note_id`` (each note is
+    replaced at most once), so every earlier wording stays on record."""
+
+    __tablename__ = "meeting_note"
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="panel_meeting.id", index=True)
+    agenda_item_id: int | None = Field(default=None, foreign_key="agenda_item.id")
+    text: str = Field(max_length=4000)
+    corrects_note_id: int | None = Field(default=None, foreign_key="meeting_note.id", unique=True)
+    written_by_user_id: int | None = Field(default=None, foreign_key="portal_user.id")
+    written_at: datetime = _created()
 
 
 class Decision(SQLModel, table=True):

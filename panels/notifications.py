@@ -27,18 +27,19 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, Protocol, cast
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CursorResult, func, update
+from sqlalchemy import CursorResult, Table, bindparam, func, insert, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from panels.action_models import EmailMode, EmailOutbox, EmailState, Notification, NotificationPreference, OutboxStatus
 from sharing.access import require
@@ -88,6 +89,46 @@ def email_mode_of(session: Session, user_id: int) -> EmailMode:
     return EmailMode(row.email_mode) if row is not None else EmailMode.IMMEDIATE
 
 
+def email_modes_of(session: Session, user_ids: Iterable[int]) -> dict[int, EmailMode]:
+    """How each of these people wants email (one query; absent: immediately)."""
+    wanted = list(dict.fromkeys(user_ids))
+    modes = dict.fromkeys(wanted, EmailMode.IMMEDIATE)
+    for chunk in _chunks(wanted):
+        for user_id, mode in session.exec(
+            select(NotificationPreference.user_id, NotificationPreference.email_mode).where(
+                col(NotificationPreference.user_id).in_(chunk)
+            )
+        ):
+            modes[user_id] = EmailMode(mode)
+    return modes
+
+
+# How many values one ``IN (...)`` list carries (SQLite's limit on bound values is far above).
+_IN_LIST = 500
+
+
+def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), _IN_LIST):
+        yield values[start : start + _IN_LIST]
+
+
+def _table(model: type[SQLModel]) -> Table:
+    return SQLModel.metadata.tables[str(model.__tablename__)]
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something to tell some people (the arguments of :func:`notify`)."""
+
+    user_ids: Sequence[int]
+    kind: str
+    title: str
+    body: str
+    link_path: str
+    case_reference: str = ""
+    reminder_id: int | None = None
+
+
 def notify(
     session: Session,
     *,
@@ -102,45 +143,107 @@ def notify(
     """Tell each (active) person, in the portal and by email as they prefer.  For use by
     services and jobs, inside their transaction; the callers decide who may be told what,
     and must keep personal data out of ``title`` and ``body``."""
-    wanted = list(dict.fromkeys(user_ids))
-    if not wanted:
+    notice = Notice(list(user_ids), kind, title, body, link_path, case_reference, reminder_id)
+    ids = notify_many(session, [notice])
+    if not ids:
         return []
-    users = {u.id: u for u in session.exec(select(User).where(col(User.id).in_(wanted), col(User.is_active)))}
-    made: list[Notification] = []
-    for user_id in wanted:
-        user = users.get(user_id)
-        if user is None:
-            continue
-        notification = Notification(
-            recipient_user_id=user_id,
-            kind=kind,
-            title=title[:200],
-            body=body[:1000],
-            link_path=link_path[:300],
-            case_reference=case_reference[:40],
-            reminder_id=reminder_id,
-            email_state=EmailState.PENDING,
+    return list(session.exec(select(Notification).where(col(Notification.id).in_(ids)).order_by(col(Notification.id))))
+
+
+def notify_many(session: Session, notices: Sequence[Notice]) -> list[int]:
+    """:func:`notify` for many notices at once, written in bulk: a query each for the people
+    and their email preferences, multi-row inserts of the notifications and the emails.
+    Returns the new notifications' ids, in the order of the notices and their people."""
+    session.flush()  # the caller's own changes first, as when each row was added to the session
+    addresses = _active_addresses(session, [u for notice in notices for u in notice.user_ids])
+    told = [(notice, u) for notice in notices for u in dict.fromkeys(notice.user_ids) if u in addresses]
+    if not told:
+        return []
+    modes = email_modes_of(session, addresses)
+    now = utcnow()
+    table = _table(Notification)
+    rows = [
+        {
+            "recipient_user_id": user_id, "kind": str(notice.kind), "title": words.title, "body": words.body,
+            "link_path": words.link_path, "case_reference": notice.case_reference[:40],
+            "reminder_id": notice.reminder_id, "created_at": now, "read_at": None, "email_outbox_id": None,
+            "email_state": str(EmailState.QUEUED if modes[user_id] == EmailMode.IMMEDIATE else EmailState.PENDING),
+        }
+        for notice, user_id in told
+        for words in [_stored_words(notice)]
+    ]  # fmt: skip
+    # Read back with every column written (multi-row inserts need not return rows in order):
+    # rows alike in all of them are interchangeable.
+    written: dict[tuple[Any, ...], list[int]] = {}
+    for notification_id, *values in session.execute(
+        insert(table).returning(table.c.id, *(table.c[name] for name in _MATCHED)), rows
+    ):
+        written.setdefault(tuple(values), []).append(notification_id)
+    for alike in written.values():
+        alike.sort(reverse=True)  # the lowest id is popped first
+    ids = [written[tuple(row[name] for name in _MATCHED)].pop() for row in rows]
+    emails = {
+        f"notification:{notification_id}": (notification_id, notice, user_id)
+        for notification_id, (notice, user_id) in zip(ids, told, strict=True)
+        if modes[user_id] == EmailMode.IMMEDIATE
+    }
+    queued = queue_emails(
+        session,
+        [
+            OutboxEmail(key, user_id, addresses[user_id], notice.title, email_text([_stored_words(notice)]))
+            for key, (_, notice, user_id) in emails.items()
+        ],
+    )
+    if queued:
+        session.execute(
+            update(table).where(table.c.id == bindparam("notification_id")).values(email_outbox_id=bindparam("outbox")),
+            [{"notification_id": emails[key][0], "outbox": outbox_id} for key, outbox_id in queued.items()],
         )
-        session.add(notification)
-        session.flush()
-        if email_mode_of(session, user_id) == EmailMode.IMMEDIATE:
-            assert notification.id is not None
-            outbox = queue_email(
-                session,
-                user=user,
-                subject=title,
-                body=email_text([notification]),
-                dedupe_key=f"notification:{notification.id}",
-            )
-            notification.email_state = EmailState.QUEUED
-            notification.email_outbox_id = outbox.id if outbox else None
-            session.add(notification)
-        made.append(notification)
-    session.flush()
-    return made
+    return ids
 
 
-def email_text(notifications: Sequence[Notification], settings: Settings | None = None) -> str:
+# The columns a new notification is told apart by.
+_MATCHED = ("recipient_user_id", "kind", "title", "body", "link_path", "case_reference", "reminder_id", "email_state")
+
+
+def _active_addresses(session: Session, user_ids: Sequence[int]) -> dict[int, str]:
+    """The email address of each of these people who is active."""
+    return {
+        user_id: email
+        for chunk in _chunks(list(dict.fromkeys(user_ids)))
+        for user_id, email in session.exec(
+            select(User.id, User.email).where(col(User.id).in_(chunk), col(User.is_active))
+        )
+        if user_id is not None
+    }
+
+
+@dataclass(frozen=True)
+class _Words:
+    title: str
+    body: str
+    link_path: str
+
+
+def _stored_words(notice: Notice) -> _Words:
+    """A notice's words as a notification stores them (and its email repeats them)."""
+    return _Words(notice.title[:200], notice.body[:1000], notice.link_path[:300])
+
+
+class Worded(Protocol):
+    """What an email says of a notification: its words and link."""
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def body(self) -> str: ...
+
+    @property
+    def link_path(self) -> str: ...
+
+
+def email_text(notifications: Sequence[Worded], settings: Settings | None = None) -> str:
     """The body of an email about these notifications: their words and links, nothing else."""
     base = (settings or get_settings()).public_url
     parts = []
@@ -158,23 +261,39 @@ def email_text(notifications: Sequence[Notification], settings: Settings | None 
     return "\n\n".join(parts) + "\n"
 
 
-def queue_email(session: Session, *, user: User, subject: str, body: str, dedupe_key: str) -> EmailOutbox | None:
-    """Put an email in the outbox (inside the caller's transaction); ``None`` when one with
-    this key was queued already."""
-    if session.exec(select(EmailOutbox.id).where(EmailOutbox.dedupe_key == dedupe_key)).first() is not None:
-        return None
-    row = EmailOutbox(
-        dedupe_key=dedupe_key,
-        recipient_user_id=user.id,
-        to_address=user.email,
-        subject=f"ASB Panel Portal: {subject}"[:300],
-        body=body,
-        status=OutboxStatus.PENDING,
-        next_attempt_at=utcnow(),
-    )
-    session.add(row)
-    session.flush()
-    return row
+class OutboxEmail(NamedTuple):
+    """An email to put in the outbox (:func:`queue_emails`)."""
+
+    dedupe_key: str
+    user_id: int
+    address: str
+    subject: str
+    body: str
+
+
+def queue_emails(session: Session, emails: Sequence[OutboxEmail]) -> dict[str, int]:
+    """Put emails in the outbox (inside the caller's transaction), but none whose dedupe key
+    was queued already: one query for the keys, a multi-row insert.  Returns the new rows'
+    ids by key."""
+    taken: set[str | None] = set()
+    for chunk in _chunks([e.dedupe_key for e in emails]):
+        taken.update(session.exec(select(col(EmailOutbox.dedupe_key)).where(col(EmailOutbox.dedupe_key).in_(chunk))))
+    now = utcnow()
+    rows = [
+        {
+            "dedupe_key": e.dedupe_key, "recipient_user_id": e.user_id, "to_address": e.address,
+            "subject": f"ASB Panel Portal: {e.subject}"[:300], "body": e.body, "status": OutboxStatus.PENDING,
+            "attempts": 0, "next_attempt_at": now, "claimed_by": "", "claimed_at": None, "sent_at": None,
+            "last_error": "", "created_at": now,
+        }
+        for e in {e.dedupe_key: e for e in emails}.values()
+        if e.dedupe_key not in taken
+    ]  # fmt: skip
+    if not rows:
+        return {}
+    table = _table(EmailOutbox)
+    written = session.execute(insert(table).returning(table.c.id, table.c.dedupe_key), rows).all()
+    return {key: outbox_id for outbox_id, key in written}
 
 
 # --- A person's own notifications --------------------------------------------------------------
@@ -286,43 +405,55 @@ def queue_daily_digests(*, session: Session, now: datetime) -> dict[str, int]:
     """One email per person per day gathering their notifications not yet emailed and still
     unread (read ones are skipped: the person has seen them).  Idempotent per day."""
     today = local_date(now)
-    pending = session.exec(
-        select(Notification)
-        .where(Notification.email_state == EmailState.PENDING)
-        .order_by(col(Notification.recipient_user_id), col(Notification.id))
-    ).all()
-    by_user: dict[int, list[Notification]] = {}
-    skipped = 0
-    for n in pending:
-        if n.read_at is not None:
-            n.email_state = EmailState.SKIPPED
-            session.add(n)
-            skipped += 1
-            continue
-        by_user.setdefault(n.recipient_user_id, []).append(n)
-    users = {u.id: u for u in session.exec(select(User).where(col(User.id).in_(list(by_user))))} if by_user else {}
-    emails = 0
-    for user_id, notifications in by_user.items():
-        user = users.get(user_id)
-        if user is None or not user.is_active:
-            for n in notifications:
-                n.email_state = EmailState.SKIPPED
-                session.add(n)
-            continue
-        count = len(notifications)
-        subject = f"{count} new notification{'' if count == 1 else 's'} ({long_date(today)})"
-        outbox = queue_email(
-            session, user=user, subject=subject, body=email_text(notifications), dedupe_key=f"digest:{user_id}:{today}"
+    pending = session.execute(
+        sa_select(
+            col(Notification.id), col(Notification.recipient_user_id), col(Notification.read_at),
+            col(Notification.title), col(Notification.body), col(Notification.link_path),
         )
-        if outbox is None:  # today's digest went already: these wait for tomorrow's
+        .where(col(Notification.email_state) == EmailState.PENDING)
+        .order_by(col(Notification.recipient_user_id), col(Notification.id))
+    ).all()  # fmt: skip
+    by_user: dict[int, list[tuple[int, _Words]]] = {}
+    read: list[int] = []
+    for notification_id, user_id, read_at, title, body, link_path in pending:
+        assert notification_id is not None
+        if read_at is not None:
+            read.append(notification_id)
+        else:
+            by_user.setdefault(user_id, []).append((notification_id, _Words(title, body, link_path)))
+    addresses = _active_addresses(session, list(by_user))
+    gone = [n for user_id, told in by_user.items() if user_id not in addresses for n, _ in told]
+    _set_email_state(session, read + gone, EmailState.SKIPPED)
+    digests: dict[str, list[int]] = {}
+    emails: list[OutboxEmail] = []
+    for user_id, told in by_user.items():
+        if user_id not in addresses:
             continue
-        emails += 1
-        for n in notifications:
-            n.email_state = EmailState.QUEUED
-            n.email_outbox_id = outbox.id
-            session.add(n)
-    session.flush()
-    return {"digests_queued": emails, "notifications_skipped": skipped}
+        count = len(told)
+        key = f"digest:{user_id}:{today}"
+        subject = f"{count} new notification{'' if count == 1 else 's'} ({long_date(today)})"
+        emails.append(OutboxEmail(key, user_id, addresses[user_id], subject, email_text([w for _, w in told])))
+        digests[key] = [n for n, _ in told]
+    # A digest already queued today leaves its notifications waiting for tomorrow's.
+    queued = queue_emails(session, emails)
+    for key, outbox_id in queued.items():
+        _set_email_state(session, digests[key], EmailState.QUEUED, outbox_id)
+    return {"digests_queued": len(queued), "notifications_skipped": len(read)}
+
+
+def _set_email_state(
+    session: Session, notification_ids: Sequence[int], state: EmailState, outbox_id: int | None = None
+) -> None:
+    """Move pending notifications on (those another job moved already are left alone)."""
+    values: dict[str, Any] = {"email_state": state}
+    if outbox_id is not None:
+        values["email_outbox_id"] = outbox_id
+    for chunk in _chunks(notification_ids):
+        session.execute(
+            update(Notification)
+            .where(col(Notification.id).in_(chunk), col(Notification.email_state) == EmailState.PENDING)
+            .values(**values)
+        )
 
 
 # --- The outbox --------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from sharing.access import denied, require
 from sharing.audit import AuditAction, Outcome, record_event
 from sharing.directory import slugify
 from sharing.errors import InvalidInput, NotFound
-from sharing.models import Organisation, OrganisationType, User
+from sharing.models import Organisation, OrganisationType, Role, User, UserRole
 from sharing.permissions import Actor, Permission
 from sharing.vocabulary import DataCategory, Purpose
 
@@ -347,6 +347,13 @@ def update_panel(*, session: Session, actor: Actor, panel_id: int, data: PanelIn
     return panel
 
 
+def get_panel_set_up(*, session: Session, actor: Actor, panel_id: int) -> PanelInput:
+    """A panel's set-up as the form changing it starts (administrators: those who may
+    :func:`update_panel`)."""
+    require(actor, Permission.PANELS_PANELS_MANAGE, subject_type="panel", subject_id=panel_id)
+    return panel_input_of(session, get_panel(session, panel_id))
+
+
 def panel_input_of(session: Session, panel: Panel) -> PanelInput:
     """A panel's set-up as the form edits it."""
     return PanelInput(
@@ -384,6 +391,29 @@ def get_panel(session: Session, panel_id: int) -> Panel:
 
 def member_organisation_ids(session: Session, panel: Panel) -> set[int]:
     return set(session.exec(select(PanelOrganisation.organisation_id).where(PanelOrganisation.panel_id == panel.id)))
+
+
+def panel_people(session: Session, panel: Panel) -> list[int]:
+    """Who is told about the panel's meetings: its chair and deputy and its named members; a
+    panel that names nobody is attended by its member organisations' panel members."""
+    people = [uid for uid in (panel.chair_user_id, panel.deputy_chair_user_id) if uid is not None]
+    named: list[int] = list(session.exec(select(PanelMember.user_id).where(PanelMember.panel_id == panel.id)))
+    if not named:
+        named = [
+            uid
+            for uid in session.exec(
+                select(User.id)
+                .join(UserRole, col(UserRole.user_id) == col(User.id))
+                .where(
+                    col(User.organisation_id).in_(member_organisation_ids(session, panel)),
+                    col(User.is_active).is_(True),
+                    UserRole.role == Role.PANEL_MEMBER,
+                )
+                .order_by(col(User.id))
+            )
+            if uid is not None
+        ]
+    return list(dict.fromkeys([*people, *named]))
 
 
 def is_chair(panel: Panel, actor: Actor) -> bool:

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from panels.agenda import AgendaSource, append_item, remove_referral_item
 from panels.case_models import Case
 from panels.cases import add_case_event, case_for_update, case_item, get_case
-from panels.meetings import MeetingStatus, format_day, get_meeting, next_available_meeting
+from panels.meetings import MeetingStatus, format_day, get_meeting, meeting_path, next_available_meeting
 from panels.models import Meeting, Panel, Referral
 from panels.notifications import notify
 from panels.panel_config import get_panel, require_chair
@@ -55,11 +55,6 @@ DECISIONS = ("accept", "defer", "decline")
 # Notification kinds (what the portal and the email say is in the title and body).
 REFERRAL_RECEIVED = "panel_referral_received"
 REFERRAL_DECIDED = "panel_referral_decided"
-
-
-def meeting_path(meeting_id: int) -> str:
-    """The meeting's page in the portal (the portal's route, built here as a plain path)."""
-    return f"/meetings/{meeting_id}"
 
 
 def _notify_chair(

@@ -30,9 +30,19 @@ from sqlmodel import Session, col, select
 
 from panels.case_models import Case, CaseParty, Intervention
 from panels.cases import add_case_event, case_for_update, read_case
+from panels.meetings import format_day, get_meeting
+from panels.models import Decision
+from panels.panel_config import DECISION_TYPES, require_chair
 from panels.policy import CasePolicy, LegalClocks, get_case_policy
 from panels.stages import WrongCaseStatus, add_months, advance_to_stage, long_date
-from panels.vocabulary import CaseEventKind, CaseStage, CaseStatus, InterventionKind, InterventionStatus
+from panels.vocabulary import (
+    CaseEventKind,
+    CaseStage,
+    CaseStatus,
+    InterventionKind,
+    InterventionStatus,
+    PartyRole,
+)
 from sharing.audit import AuditAction, Outcome, record_event
 from sharing.db import utcnow
 from sharing.errors import DomainError, InvalidInput, NotFound
@@ -265,7 +275,9 @@ def _refused(actor: Actor, case_id: int, kind: str, message: str) -> Interventio
     return InterventionRefused(message, durable_effects=[_audit])
 
 
-def _check_input(session: Session, case: Case, data: InterventionInput, today: date) -> dict[str, str]:
+def _check_input(
+    session: Session, case: Case, data: InterventionInput, today: date, *, subject_may_wait: bool = False
+) -> dict[str, str]:
     errors: dict[str, str] = {}
     if data.kind not in {k.value for k in InterventionKind}:
         errors["kind"] = "Choose an intervention or legal remedy from the list."
@@ -277,7 +289,7 @@ def _check_input(session: Session, case: Case, data: InterventionInput, today: d
         errors["served_on"] = "Leave the service date empty until it is served, or record it as served."
     if data.served_on is not None and data.served_on > today:
         errors["served_on"] = "The service date cannot be in the future."
-    if data.kind in PERSON_KINDS and data.subject_person_id is None:
+    if data.kind in PERSON_KINDS and data.subject_person_id is None and not subject_may_wait:
         errors["subject_person_id"] = "Say who it is served on."
     elif data.subject_person_id is not None:
         party = session.exec(
@@ -465,8 +477,50 @@ def record_intervention(
     law does not allow; on service its clocks are set.  The case moves on to stage 4 or 5 if
     it is earlier."""
     case = case_for_update(session, actor, case_id)
-    day = today or utcnow().date()
-    errors = _check_input(session, case, data, day)
+    return _record(session, actor, case, data, today or utcnow().date())
+
+
+def record_panel_remedy(*, session: Session, actor: Actor, decision_id: int, today: date | None = None) -> Intervention:
+    """The legal remedy a panel's decision authorised (e.g. a Notice of Seeking Possession
+    authorised by the Tenancy Enforcement Panel), recorded as planned on the case by the same
+    service as every other intervention: the law checked, the case moved on, its chronology.
+
+    The panel's chair or deputy records it, only for the decision's own remedy: they need not
+    work for the case's lead organisation, whose officer serves it.  It is served on the case's
+    alleged perpetrator when the case has exactly one; otherwise the person is not named yet."""
+    decision = session.get(Decision, decision_id)
+    if decision is None:
+        raise NotFound("That decision no longer exists.")
+    meeting, panel = get_meeting(session, decision.meeting_id)
+    require_chair(session, actor, panel)
+    spec = DECISION_TYPES.get(decision.decision_type)
+    if spec is None or spec.creates_intervention is None or decision.intervention_id is not None:
+        raise InvalidInput({"decision_type": "That decision authorises no legal remedy, or it is already recorded."})
+    case = session.get(Case, decision.case_id)
+    assert case is not None
+    perpetrators = list(
+        session.exec(
+            select(CaseParty.person_id).where(
+                CaseParty.case_id == case.id, CaseParty.role == PartyRole.ALLEGED_PERPETRATOR
+            )
+        )
+    )
+    authorised_by = f"{panel.name}, {format_day(meeting.starts_at)}"
+    data = InterventionInput(
+        kind=spec.creates_intervention, status=S.PLANNED,
+        subject_person_id=perpetrators[0] if len(perpetrators) == 1 else None,
+        authorised_by=authorised_by, details=f"Authorised by the {panel.name} on {format_day(meeting.starts_at)}.",
+    )  # fmt: skip
+    return _record(session, actor, case, data, today or utcnow().date(), subject_may_wait=True)
+
+
+def _record(
+    session: Session, actor: Actor, case: Case, data: InterventionInput, day: date, *, subject_may_wait: bool = False
+) -> Intervention:
+    """Record an intervention on a case the actor may record it on."""
+    assert case.id is not None
+    case_id = case.id
+    errors = _check_input(session, case, data, day, subject_may_wait=subject_may_wait)
     if errors:
         raise InvalidInput(errors)
     if case.status == CaseStatus.CLOSED:

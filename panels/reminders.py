@@ -21,14 +21,15 @@ import importlib
 import inspect
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import func
+from sqlalchemy import func, insert, text, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, SQLModel, col, select
 
 from panels.action_models import (
     OPEN_ACTION_STATUSES,
@@ -39,22 +40,27 @@ from panels.action_models import (
     Reminder,
     ReminderKind,
 )
-from panels.action_plans import action_recipients, plan_agreement_due_from, users_with_role
+from panels.action_plans import plan_agreement_due_from, users_with_role
 from panels.agenda import publish_due_agendas
 from panels.case_models import Case, CaseReport, Intervention
+from panels.incidents import refresh_case_review_flags
+from panels.meetings import MeetingStatus, format_when, meeting_path, working_days_before
+from panels.models import Meeting, Panel
 from panels.notifications import (
     AGENCY_ACTIONS_PATH,
     AGREEMENTS_PATH,
     RECORDS_PATH,
+    Notice,
     action_path,
     case_path,
     local_date,
     long_date,
-    notify,
+    notify_many,
 )
+from panels.panel_config import panel_people
 from panels.policy import CasePolicy, ContactCadence, LegalClocks, StagePolicy, get_case_policy
 from panels.vocabulary import CaseStage, CaseStatus, InterventionKind, InterventionStatus
-from sharing.audit import AuditAction, Outcome, record_event
+from sharing.audit import AuditAction, AuditRecord, Outcome, lock_audit_chain, record_events
 from sharing.config import get_settings
 from sharing.db import transaction, utcnow
 from sharing.models import Organisation, Role, SharingAgreement, SubjectAccessRequest, User
@@ -374,37 +380,154 @@ def escalation_due(
 # --- Raising reminders --------------------------------------------------------------------------
 
 
-def raise_reminders(session: Session, pending: Iterable[tuple[Due, list[int]]]) -> Counter[str]:
-    """Raise each reminder whose key is new: the row, its recipients' notifications and an
-    audit event.  Returns how many of each kind were raised."""
+Pending = tuple[Due, list[int]]
+"""A reminder due, and who hears of it."""
+
+# Reminders the sweep raises per transaction: the session stays small, other writers get
+# the database between chunks, and a chunk that fails loses only itself.
+SWEEP_CHUNK = 500
+# How many keys one ``IN (...)`` list carries.
+_IN_LIST = 500
+# Tries per chunk when another writer raised one of its keys after they were checked.
+_CHUNK_ATTEMPTS = 3
+
+
+def raise_reminders(session: Session, pending: Iterable[Pending], *, now: datetime | None = None) -> Counter[str]:
+    """Raise each reminder whose key is new, inside the caller's transaction: the row, its
+    recipients' notifications (and immediate emails) and an audit event, all written in
+    bulk.  Returns how many of each kind were raised.
+
+    The keys are checked once without a lock (nothing new: nothing written), then again
+    under the audit chain's lock, which every transaction raising reminders holds before it
+    commits: two sweeps at once raise each key once, the later seeing what the earlier
+    committed.  (Should a writer that does not take the lock raise a key in between, the
+    unique key refuses the insert and the whole transaction rolls back.)
+    """
+    fresh = _not_raised(session, pending)
+    if not fresh:
+        return Counter()
+    lock_audit_chain(session)
+    fresh = _not_raised(session, fresh)
+    if not fresh:
+        return Counter()
+    now = now or utcnow()
+    table = SQLModel.metadata.tables[Reminder.__tablename__]
+    created = utcnow()
+    written = session.execute(
+        insert(table).returning(table.c.id, table.c.dedupe_key),
+        [
+            {
+                "dedupe_key": due.key, "kind": str(due.kind), "due_on": due.due_on, "case_id": due.case_id,
+                "subject_type": due.subject_type, "subject_id": due.subject_id,
+                "recipient_user_ids": list(recipients), "created_at": created,
+            }
+            for due, recipients in fresh
+        ],
+    ).all()  # fmt: skip
+    reminder_ids = {key: reminder_id for reminder_id, key in written}
+    notify_many(
+        session,
+        [
+            Notice(recipients, str(due.kind), due.title, due.body, due.link_path, due.case_reference,
+                   reminder_ids[due.key])
+            for due, recipients in fresh
+        ],
+    )  # fmt: skip
+    record_events(
+        session,
+        [
+            AuditRecord(
+                action=AuditAction.REMINDER_RAISED, outcome=Outcome.SUCCESS, actor=SYSTEM_ACTOR,
+                subject_type=due.subject_type or None, subject_id=due.subject_id,
+                detail={"key": due.key, "kind": str(due.kind), "recipients": list(recipients)},
+            )
+            for due, recipients in fresh
+        ],
+    )  # fmt: skip
+    expiring = [
+        due.subject_id
+        for due, _ in fresh
+        if due.kind == ReminderKind.INTERVENTION_EXPIRING and due.subject_type == "intervention"
+    ]
+    if expiring:  # the intervention records when its expiry was first warned of
+        session.execute(
+            update(Intervention)
+            .where(col(Intervention.id).in_(expiring), col(Intervention.expiry_warned_at).is_(None))
+            .values(expiry_warned_at=now)
+        )
+    return Counter(str(due.kind) for due, _ in fresh)
+
+
+def _not_raised(session: Session, pending: Iterable[Pending]) -> list[Pending]:
+    """Those of ``pending`` whose key no reminder has yet (each key once)."""
     pending = list(pending)
-    keys = [due.key for due, _ in pending]
-    existing: set[str] = set()
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
-        existing.update(session.exec(select(Reminder.dedupe_key).where(col(Reminder.dedupe_key).in_(chunk))).all())
-    raised: Counter[str] = Counter()
+    keys = list(dict.fromkeys(due.key for due, _ in pending))
+    taken: set[str] = set()
+    for start in range(0, len(keys), _IN_LIST):
+        chunk = keys[start : start + _IN_LIST]
+        taken.update(session.exec(select(Reminder.dedupe_key).where(col(Reminder.dedupe_key).in_(chunk))).all())
+    fresh: list[Pending] = []
     for due, recipients in pending:
-        if due.key in existing:
-            continue
-        existing.add(due.key)
-        reminder = Reminder(
-            dedupe_key=due.key, kind=due.kind, due_on=due.due_on, case_id=due.case_id,
-            subject_type=due.subject_type, subject_id=due.subject_id, recipient_user_ids=list(recipients),
-        )  # fmt: skip
-        session.add(reminder)
-        session.flush()
-        notify(
-            session, user_ids=recipients, kind=due.kind, title=due.title, body=due.body, link_path=due.link_path,
-            case_reference=due.case_reference, reminder_id=reminder.id,
-        )  # fmt: skip
-        record_event(
-            session, action=AuditAction.REMINDER_RAISED, outcome=Outcome.SUCCESS, actor=SYSTEM_ACTOR,
-            subject_type=due.subject_type or None, subject_id=due.subject_id,
-            detail={"key": due.key, "kind": str(due.kind), "recipients": list(recipients)},
-        )  # fmt: skip
-        raised[str(due.kind)] += 1
+        if due.key not in taken:
+            taken.add(due.key)
+            fresh.append((due, recipients))
+    return fresh
+
+
+def raise_in_chunks(*, engine: Engine, pending: Sequence[Pending], now: datetime) -> Counter[str]:
+    """Raise ``pending`` ``SWEEP_CHUNK`` at a time, each chunk in a transaction of its own
+    (all of it or none of it).  A chunk whose insert meets a key another writer raised
+    after the check is tried again, checked afresh, so the rest of it is still raised once.
+    A chunk that fails otherwise is logged and the others go on; then :class:`ChunksFailed`
+    says how many failed, carrying the counts of those raised."""
+    raised: Counter[str] = Counter()
+    failures: list[str] = []
+    for start in range(0, len(pending), SWEEP_CHUNK):
+        chunk = pending[start : start + SWEEP_CHUNK]
+        try:
+            raised.update(_raise_chunk(engine, chunk, now))
+        except Exception as error:
+            log.exception("Raising reminders %s to %s failed", chunk[0][0].key, chunk[-1][0].key)
+            failures.append(f"{type(error).__name__}: {error}")
+    if failures:
+        chunks = -(-len(pending) // SWEEP_CHUNK)
+        raise ChunksFailed(f"{len(failures)} of {chunks} chunks of reminders failed ({failures[0]})", raised)
     return raised
+
+
+def _raise_chunk(engine: Engine, chunk: Sequence[Pending], now: datetime) -> Counter[str]:
+    attempt = 1
+    while True:
+        try:
+            with transaction(engine) as session:
+                _forget_plans_of_smaller_tables(session)
+                return raise_reminders(session, chunk, now=now)
+        except IntegrityError:
+            if attempt == _CHUNK_ATTEMPTS:
+                raise
+            log.info("Reminders %s to %s met a key raised meanwhile: checking again", chunk[0][0].key, chunk[-1][0].key)
+            attempt += 1
+
+
+def _forget_plans_of_smaller_tables(session: Session) -> None:
+    """On PostgreSQL, have the connection plan its foreign-key checks afresh.
+
+    A connection keeps the plans of the checks each insert makes (is there such a reminder,
+    such an email?), made when it first ran them.  Made while those tables were nearly
+    empty, they read the whole table; a sweep raising thousands of reminders grows the
+    tables under them, and every check would read all of it again.  Planned again per
+    chunk, they use the primary keys.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("DISCARD PLANS"))
+
+
+class ChunksFailed(Exception):
+    """Some chunks of reminders could not be raised; ``raised`` counts those that were."""
+
+    def __init__(self, message: str, raised: Counter[str]) -> None:
+        super().__init__(message)
+        self.raised = raised
 
 
 class _People:
@@ -426,6 +549,13 @@ class _People:
             user = self.session.get(User, user_id)
             self._active[user_id] = user is not None and user.is_active
         return self._active[user_id]
+
+    def action_team(self, action: CaseAction) -> list[int]:
+        """As :func:`panels.action_plans.action_recipients`: the owner, or (without an active
+        one) the owner organisation's managers."""
+        if action.owner_user_id is not None and self.active(action.owner_user_id):
+            return [action.owner_user_id]
+        return self.with_role(action.owner_organisation_id, Role.MANAGER)
 
     def case_team(self, case: Case) -> list[int]:
         """The lead officer; without one, the lead organisation's managers (or its officers)."""
@@ -454,7 +584,19 @@ class _Policies:
 SweepStep = Callable[[Session, datetime, date], dict[str, int]]
 
 
-def _actions_step(session: Session, now: datetime, today: date) -> dict[str, int]:
+@dataclass(frozen=True)
+class ReminderRules:
+    """A sweep step made of reminder rules: ``find(session, now, today)`` reads what is due
+    and who hears of it; the sweep then raises it in chunks (:func:`raise_in_chunks`).
+    Called as a plain step, it raises everything in the caller's transaction."""
+
+    find: Callable[[Session, datetime, date], list[Pending]]
+
+    def __call__(self, session: Session, now: datetime, today: date) -> dict[str, int]:
+        return dict(raise_reminders(session, self.find(session, now, today), now=now))
+
+
+def _action_dues(session: Session, now: datetime, today: date) -> list[Pending]:
     rows = session.exec(
         select(CaseAction, Case.reference)
         .join(Case, col(Case.id) == col(CaseAction.case_id))
@@ -465,7 +607,8 @@ def _actions_step(session: Session, now: datetime, today: date) -> dict[str, int
         )
         .order_by(col(CaseAction.id))
     ).all()
-    pending = []
+    people = _People(session)
+    pending: list[Pending] = []
     for action, reference in rows:
         assert action.id is not None
         dues = action_reminders(
@@ -473,15 +616,15 @@ def _actions_step(session: Session, now: datetime, today: date) -> dict[str, int
             due_on=action.due_on, status=action.status, today=today,
         )  # fmt: skip
         if dues:
-            recipients = action_recipients(session, action)
-            pending += [(d, recipients) for d in dues]
-    return dict(raise_reminders(session, pending))
+            team = people.action_team(action)
+            pending += [(d, team) for d in dues]
+    return pending
 
 
-def _cases_step(session: Session, now: datetime, today: date) -> dict[str, int]:
+def _case_dues(session: Session, now: datetime, today: date) -> list[Pending]:
     cases = session.exec(select(Case).where(Case.status != CaseStatus.CLOSED).order_by(col(Case.id))).all()
     if not cases:
-        return {}
+        return []
     open_ids = select(Case.id).where(Case.status != CaseStatus.CLOSED)
     plans = {p.case_id: p for p in session.exec(select(ActionPlan).where(col(ActionPlan.case_id).in_(open_ids)))}
     contacts = {
@@ -507,7 +650,7 @@ def _cases_step(session: Session, now: datetime, today: date) -> dict[str, int]:
         ).all()
     )
     people, policies = _People(session), _Policies(session)
-    pending: list[tuple[Due, list[int]]] = []
+    pending: list[Pending] = []
     for case in cases:
         assert case.id is not None
         policy = policies.of(case.lead_organisation_id)
@@ -546,7 +689,7 @@ def _cases_step(session: Session, now: datetime, today: date) -> dict[str, int]:
         if dues:
             team = people.case_team(case)
             pending += [(d, team) for d in dues]
-    return dict(raise_reminders(session, pending))
+    return pending
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -556,7 +699,7 @@ def _aware(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC)
 
 
-def _interventions_step(session: Session, now: datetime, today: date) -> dict[str, int]:
+def _intervention_dues(session: Session, now: datetime, today: date) -> list[Pending]:
     rows = session.exec(
         select(Intervention, Case)
         .join(Case, col(Case.id) == col(Intervention.case_id))
@@ -564,7 +707,7 @@ def _interventions_step(session: Session, now: datetime, today: date) -> dict[st
         .order_by(col(Intervention.id))
     ).all()
     people, policies = _People(session), _Policies(session)
-    pending: list[tuple[Due, list[int]]] = []
+    pending: list[Pending] = []
     for intervention, case in rows:
         assert intervention.id is not None and case.id is not None
         dues = intervention_reminders(
@@ -574,21 +717,18 @@ def _interventions_step(session: Session, now: datetime, today: date) -> dict[st
             monitoring_ends_on=intervention.monitoring_ends_on,
             clocks=policies.of(case.lead_organisation_id).clocks, today=today,
         )  # fmt: skip
-        if any(d.kind == ReminderKind.INTERVENTION_EXPIRING for d in dues) and intervention.expiry_warned_at is None:
-            intervention.expiry_warned_at = now
-            session.add(intervention)
         if dues:
             team = people.case_team(case)
             pending += [(d, team) for d in dues]
-    return dict(raise_reminders(session, pending))
+    return pending
 
 
-def _agreements_step(session: Session, now: datetime, today: date) -> dict[str, int]:
+def _agreement_dues(session: Session, now: datetime, today: date) -> list[Pending]:
     from sharing.models import AgreementParty
 
     settings = get_settings()
     people = _People(session)
-    pending: list[tuple[Due, list[int]]] = []
+    pending: list[Pending] = []
     agreements = session.exec(
         select(SharingAgreement)
         .where(SharingAgreement.status == AgreementStatus.ACTIVE)
@@ -607,13 +747,13 @@ def _agreements_step(session: Session, now: datetime, today: date) -> dict[str, 
         ).all()
         officers = [u for org in parties for u in people.sharing_officers(org)]
         pending += [(d, officers) for d in dues]
-    return dict(raise_reminders(session, pending))
+    return pending
 
 
-def _sars_step(session: Session, now: datetime, today: date) -> dict[str, int]:
+def _sar_dues(session: Session, now: datetime, today: date) -> list[Pending]:
     settings = get_settings()
     people = _People(session)
-    pending: list[tuple[Due, list[int]]] = []
+    pending: list[Pending] = []
     for sar in session.exec(
         select(SubjectAccessRequest)
         .where(col(SubjectAccessRequest.completed_on).is_(None))
@@ -624,16 +764,16 @@ def _sars_step(session: Session, now: datetime, today: date) -> dict[str, int]:
             sar_id=sar.id, deadline=sar.extended_to or sar.due_on, warning_days=settings.sar_reminder_days, today=today
         )
         pending += [(d, people.sharing_officers(sar.organisation_id)) for d in dues]
-    return dict(raise_reminders(session, pending))
+    return pending
 
 
-def _retention_step(session: Session, now: datetime, today: date) -> dict[str, int]:
+def _retention_dues(session: Session, now: datetime, today: date) -> list[Pending]:
     """One reminder a week per organisation with records past their retention period."""
     due = records_past_retention(session=session, actor=SYSTEM_ACTOR, today=today)
     by_org = Counter(d.owner_organisation_id for d in due)
     people = _People(session)
     year, week, _ = today.isocalendar()
-    pending = []
+    pending: list[Pending] = []
     for org_id, count in sorted(by_org.items()):
         noun = "record has" if count == 1 else "records have"
         pending.append((About("organisation", org_id).due(
@@ -641,7 +781,7 @@ def _retention_step(session: Session, now: datetime, today: date) -> dict[str, i
             f"{count} {noun} passed the retention period",
             f"{count} {noun} passed the retention period and should be deleted or anonymised.", RECORDS_PATH,
         ), people.sharing_officers(org_id)))  # fmt: skip
-    return dict(raise_reminders(session, pending))
+    return pending
 
 
 def _consent_step(session: Session, now: datetime, today: date) -> dict[str, int]:
@@ -668,6 +808,50 @@ def _closure_step(session: Session, now: datetime, today: date) -> dict[str, int
     return {"closures_proposed": count} if count else {}
 
 
+def _case_review_step(session: Session, now: datetime, today: date) -> dict[str, int]:
+    """ASB Case Review flags re-checked as incidents age out of the counted periods (and
+    against a council's changed thresholds)."""
+    changed = refresh_case_review_flags(session=session, actor=SYSTEM_ACTOR, now=now)
+    return {"case_review_flags_changed": len(changed)} if changed else {}
+
+
+def _meeting_dues(session: Session, now: datetime, today: date) -> list[Pending]:
+    """A reminder to each panel's people ``meeting_reminder_working_days`` before it meets
+    (one per meeting and start time: a moved meeting is reminded of again)."""
+    days = get_settings().meeting_reminder_working_days
+    if days <= 0:
+        return []
+    # Working days before a meeting never span more than a few weeks of calendar time.
+    horizon = now + timedelta(days=days * 2 + 14)
+    meetings = session.exec(
+        select(Meeting, Panel)
+        .join(Panel, col(Panel.id) == col(Meeting.panel_id))
+        .where(
+            Meeting.status == MeetingStatus.SCHEDULED, col(Meeting.starts_at) > now, col(Meeting.starts_at) <= horizon
+        )
+        .order_by(col(Meeting.starts_at))
+    ).all()
+    pending: list[Pending] = []
+    for meeting, panel in meetings:
+        assert meeting.id is not None
+        if working_days_before(meeting.starts_at, days) > now:
+            continue
+        where = " and online" if meeting.venue and meeting.video_link else ""
+        where = f" at {meeting.venue}{where}" if meeting.venue else " online"
+        agenda = (
+            "The agenda and your pack are published."
+            if meeting.agenda_published_at is not None
+            else "Its agenda is not published yet."
+        )
+        due = About("meeting", meeting.id).due(
+            f"meeting:{meeting.id}:reminder:{meeting.starts_at:%Y-%m-%dT%H:%M}", ReminderKind.MEETING_REMINDER,
+            local_date(meeting.starts_at), f"Reminder: the {panel.name} meets on {format_when(meeting.starts_at)}",
+            f"The {panel.name} meets on {format_when(meeting.starts_at)}{where}. {agenda}", meeting_path(meeting.id),
+        )  # fmt: skip
+        pending.append((due, panel_people(session, panel)))
+    return pending
+
+
 def _agendas_step(session: Session, now: datetime, today: date) -> dict[str, int]:
     """Agendas whose publication time has come, published to the panel's members (a published
     agenda is not published again)."""
@@ -676,15 +860,17 @@ def _agendas_step(session: Session, now: datetime, today: date) -> dict[str, int
 
 
 SWEEP_STEPS: dict[str, SweepStep] = {
-    "actions": _actions_step,
-    "cases": _cases_step,
-    "interventions": _interventions_step,
-    "agreements": _agreements_step,
-    "subject_access_requests": _sars_step,
-    "retention": _retention_step,
+    "actions": ReminderRules(_action_dues),
+    "cases": ReminderRules(_case_dues),
+    "interventions": ReminderRules(_intervention_dues),
+    "agreements": ReminderRules(_agreement_dues),
+    "subject_access_requests": ReminderRules(_sar_dues),
+    "retention": ReminderRules(_retention_dues),
     "expired_consent": _consent_step,
     "quiet_cases": _closure_step,
+    "case_review_flags": _case_review_step,
     "agendas": _agendas_step,
+    "meetings": ReminderRules(_meeting_dues),
 }
 
 
@@ -704,8 +890,12 @@ def sweep_reminders(*, engine: Engine, now: datetime | None = None) -> dict[str,
 
     Each step runs in a transaction of its own, so one failing clock (another module's
     step, say) does not stop every other reminder; it is logged and the run reports it as
-    failed (:class:`SweepIncomplete`).  Reminders are idempotent by their dedupe keys, so a
-    step run again raises nothing twice.  Returns how many reminders of each kind were raised.
+    failed (:class:`SweepIncomplete`).  The reminder rules' steps read what is due in one
+    transaction and raise it in chunks of ``SWEEP_CHUNK``, each in a transaction of its own
+    (:func:`raise_in_chunks`): a morning when thousands fall due neither holds the database
+    for minutes nor loses all of them to one failure.  Reminders are idempotent by their
+    dedupe keys, so a step or a chunk run again raises nothing twice.  Returns how many
+    reminders of each kind were raised.
     """
     now = now or utcnow()
     today = local_date(now)
@@ -713,9 +903,16 @@ def sweep_reminders(*, engine: Engine, now: datetime | None = None) -> dict[str,
     failed: list[str] = []
     for name, step in list(SWEEP_STEPS.items()):
         try:
-            with transaction(engine) as session:
-                counts.update(step(session, now, today))
+            if isinstance(step, ReminderRules):
+                with transaction(engine) as session:
+                    pending = step.find(session, now, today)
+                counts.update(raise_in_chunks(engine=engine, pending=pending, now=now))
+            else:
+                with transaction(engine) as session:
+                    counts.update(step(session, now, today))
         except Exception as error:
+            if isinstance(error, ChunksFailed):
+                counts.update(error.raised)
             log.exception("Reminder sweep step %s failed", name)
             failed.append(f"{name} ({type(error).__name__}: {error})")
     if failed:
@@ -742,11 +939,11 @@ def queue_manager_digests(*, session: Session, now: datetime | None = None) -> d
         late.setdefault(org_id, []).append((today - due_on).days)
     people, policies = _People(session), _Policies(session)
     names = dict(session.exec(select(Organisation.id, Organisation.name)).all())
-    pending = []
+    pending: list[Pending] = []
     for org_id, days in sorted(late.items()):
         dues = escalation_due(
             organisation_id=org_id, organisation=names.get(org_id, ""), overdue_days=days,
             cadence=policies.of(org_id).cadence, today=today,
         )  # fmt: skip
         pending += [(d, people.with_role(org_id, Role.MANAGER)) for d in dues]
-    return dict(raise_reminders(session, pending))
+    return dict(raise_reminders(session, pending, now=now))

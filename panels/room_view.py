@@ -8,7 +8,9 @@ all its participants; :func:`read_room` hands it to one participant after checki
 the panel, with what is theirs alone (chair or not, joined or not, conflicted or not, the
 agenda only once they may see it).  Case content is not in it: each participant reads the item
 under discussion through :func:`current_item_content`, so it passes the sharing rules for
-their own organisation (and is logged as theirs).
+their own organisation (and is logged as theirs); the chair's running notes come through
+:func:`read_meeting_notes`, which keeps an item's notes from anyone who declared an interest
+in it (and records what each participant was given).
 
 :func:`room_version` is a cheap fingerprint of those same rows.  It changes whenever anything
 a participant sees in the room changes, whichever process made the change, so a browser can
@@ -28,6 +30,7 @@ from sqlmodel import Session, col, select
 from panels.agenda import AgendaItemRead, list_agenda, may_see_before_publication, require_agenda_reader
 from panels.case_models import Case
 from panels.decisions import decisions_of_meeting
+from panels.meeting_notes import NoteRead, notes_of_meeting
 from panels.meeting_room import AttendanceStatus, QuorumStatus, conflicted_user_ids, quorum_status
 from panels.meetings import MeetingStatus, MeetingUnavailable, format_when, get_meeting
 from panels.models import (
@@ -37,6 +40,7 @@ from panels.models import (
     DecisionAmendment,
     InterestDeclaration,
     Meeting,
+    MeetingNote,
     Panel,
     PanelMember,
     VerbalDisclosure,
@@ -119,6 +123,8 @@ class RoomCore:
     chair_user_ids: tuple[int, ...]  # the chair and the deputy
     current_agenda_item_id: int | None
     current_conflicted_user_ids: tuple[int, ...]  # who declared an interest in the current item
+    declarations: tuple[tuple[int, int], ...]  # (agenda item, user) for every declared interest
+    note_count: int  # how many notes (and corrections) the chair has written: not the notes
     roster: tuple[RosterEntry, ...]
     quorum: QuorumStatus  # for the current item when there is one
     agenda: tuple[AgendaItemRead, ...]
@@ -135,6 +141,7 @@ class RoomRead:
     actor_is_chair: bool
     actor_joined: bool  # present, having accepted the confidentiality statement
     actor_conflicted: bool  # declared an interest in the current item
+    actor_declared_item_ids: tuple[int, ...]  # every item the actor declared an interest in
     agenda: tuple[AgendaItemRead, ...]  # empty while the actor may not see it yet
 
 
@@ -230,6 +237,18 @@ def read_room_core(session: Session, meeting_id: int) -> RoomCore:
         chair_user_ids=tuple(u for u in (panel.chair_user_id, panel.deputy_chair_user_id) if u is not None),
         current_agenda_item_id=current,
         current_conflicted_user_ids=tuple(sorted(conflicted_user_ids(session, current))) if current else (),
+        declarations=tuple(
+            sorted(
+                session.exec(
+                    select(InterestDeclaration.agenda_item_id, InterestDeclaration.user_id).where(
+                        InterestDeclaration.meeting_id == meeting.id
+                    )
+                ).all()
+            )
+        ),
+        note_count=session.exec(
+            select(func.count(col(MeetingNote.id))).where(MeetingNote.meeting_id == meeting.id)
+        ).one(),
         roster=tuple(_roster(session, panel, meeting)),
         quorum=quorum_status(session, meeting.id, agenda_item_id=current),
         # The whole agenda, read as the portal; each participant gets it only when they may see it.
@@ -261,6 +280,7 @@ def read_room(*, session: Session, actor: Actor, meeting_id: int, core: RoomCore
         actor_is_chair=actor.user_id is not None and actor.user_id in core.chair_user_ids,
         actor_joined=mine is not None and mine.status == AttendanceStatus.PRESENT and mine.confidentiality_accepted,
         actor_conflicted=actor.user_id in core.current_conflicted_user_ids,
+        actor_declared_item_ids=tuple(item for item, user in core.declarations if user == actor.user_id),
         agenda=core.agenda if may_see_agenda else (),
     )
 
@@ -302,10 +322,48 @@ def current_item_content(*, session: Session, actor: Actor, meeting_id: int) -> 
     return ItemContent(item.id, reference, "" if views else NOTHING_SHARED, views)
 
 
+@dataclass(frozen=True)
+class MeetingNotes:
+    """The chair's notes of a meeting as one participant is given them."""
+
+    notes: tuple[NoteRead, ...]  # general notes and those of items the participant may see
+    withheld_item_ids: tuple[int, ...]  # items whose notes are kept from them (a declared interest)
+
+
+def read_meeting_notes(*, session: Session, actor: Actor, meeting_id: int, via: str = "meeting room") -> MeetingNotes:
+    """The chair's running notes as the actor is given them: a member of the panel who may see
+    the agenda gets the notes about the meeting and about each item, except the notes of any
+    item they declared an interest in (restricted content, like the item's own).  The read is
+    recorded: which notes they were given and which items' notes were withheld."""
+    meeting, panel = get_meeting(session, meeting_id)
+    require(actor, Permission.SHARING_ITEMS_READ, subject_type="meeting", subject_id=meeting_id)
+    require_agenda_reader(session, actor, panel, meeting)
+    declared = set(
+        session.exec(
+            select(InterestDeclaration.agenda_item_id).where(
+                InterestDeclaration.meeting_id == meeting_id, InterestDeclaration.user_id == actor.user_id
+            )
+        )
+    )
+    notes = notes_of_meeting(session, meeting_id)
+    given = tuple(n for n in notes if n.agenda_item_id not in declared)
+    withheld = tuple(
+        sorted({n.agenda_item_id for n in notes if n.agenda_item_id is not None and n.agenda_item_id in declared})
+    )
+    if given or withheld:
+        record_event(
+            session, action=AuditAction.MEETING_NOTES_READ, outcome=Outcome.SUCCESS, actor=actor,
+            subject_type="meeting", subject_id=meeting_id,
+            detail={"notes": [n.id for n in given], "withheld_items": list(withheld), "via": via},
+        )  # fmt: skip
+    return MeetingNotes(given, withheld)
+
+
 def room_version(session: Session, meeting_id: int) -> str:
     """A fingerprint of everything the room shows about a meeting: its status and current
-    item, attendance, the agenda, declarations, decisions and their amendments, and what was
-    said aloud.  One query; it reveals nothing itself, so it needs no actor."""
+    item, attendance, the agenda, declarations, decisions and their amendments, what was said
+    aloud, and the chair's notes (a correction is a note too).  One query; it reveals nothing
+    itself, so it needs no actor."""
 
     def of_meeting(expression: ColumnElement[Any], where: ColumnElement[bool]) -> ScalarSelect[Any]:
         return sa_select(expression).where(where).scalar_subquery()
@@ -328,6 +386,7 @@ def room_version(session: Session, meeting_id: int) -> str:
         .where(col(Decision.meeting_id) == meeting_id)
         .scalar_subquery(),
         of_meeting(func.count(col(VerbalDisclosure.id)), col(VerbalDisclosure.meeting_id) == meeting_id),
+        of_meeting(func.count(col(MeetingNote.id)), col(MeetingNote.meeting_id) == meeting_id),
     ).where(col(Meeting.id) == meeting_id)
     row = session.connection().execute(query).first()
     return "" if row is None else "|".join("" if value is None else str(value) for value in row)

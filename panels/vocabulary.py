@@ -237,6 +237,7 @@ class CaseEventKind(_Labelled):
     REOPENED = "reopened"
     CLOSURE_PROPOSED = "closure_proposed"
     CASE_REVIEW_FLAGGED = "case_review_flagged"
+    CASE_REVIEW_LAPSED = "case_review_lapsed"
     CASE_REVIEW_APPLICATION = "case_review_application"
     CASE_REVIEW_DECISION = "case_review_decision"
     INTERVENTION = "intervention"

@@ -121,6 +121,13 @@ class AuthState(rx.State):
         self._show(actor)
         return None
 
+    def _route_arg(self, name: str) -> str:
+        """The value of the page address's ``[name]`` part (``/cases/[case_id]`` at
+        ``/cases/12`` gives ``"12"``), or "" when the page has none."""
+        pattern = self.router.route_id.strip("/").split("/")
+        actual = self.router.url.path.strip("/").split("/")
+        return next((value for part, value in zip(pattern, actual, strict=False) if part == f"[{name}]"), "")
+
     def _load_in_page(self, reload: Callable[[Session, Actor], Actor], refused: Callable[[str], None]) -> Any:
         """Like :meth:`_load`, for a page about one record: a refusal is said inside the page
         (``refused(message)``) with the signed-in shell kept, instead of in a toast."""

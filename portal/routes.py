@@ -36,6 +36,7 @@ MEETING_ICS = "/meetings/{meeting_id:int}.ics"
 MEETING_PACK_PDF = "/meetings/{meeting_id:int}/pack.pdf"
 MEETING_MINUTES_PDF = "/meetings/{meeting_id:int}/minutes.pdf"
 CALENDAR_FEED = "/calendar/{token}.ics"
+EVIDENCE_FILE = "/evidence/{evidence_id:int}"
 
 
 def item(item_id: int | str) -> str:
@@ -48,6 +49,10 @@ def case(case_id: int | str) -> str:
 
 def case_plan(case_id: int | str) -> str:
     return f"/cases/{case_id}/plan"
+
+
+def evidence_file(evidence_id: int | str) -> str:
+    return f"/evidence/{evidence_id}"
 
 
 def action(action_id: int | str) -> str:

@@ -9,6 +9,7 @@ removed.  Database triggers (see the migration) refuse UPDATE and DELETE on the 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import json.encoder
 from collections.abc import Callable, Generator, Sequence
@@ -19,10 +20,10 @@ from enum import StrEnum
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, Text, cast, func, type_coerce, update
+from sqlalchemy import ColumnElement, String, Text, cast, func, insert, type_coerce, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Connection
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from sharing.db import utcnow
 from sharing.models import AuditChainHead, AuditEvent
@@ -86,6 +87,8 @@ class AuditAction(StrEnum):
     FIRST_CONTACT_RECORDED = "cases:contact:first_recorded"
     INCIDENT_RECORDED = "cases:incident:recorded"
     EVIDENCE_ADDED = "cases:evidence:added"
+    EVIDENCE_DOWNLOADED = "cases:evidence:downloaded"
+    CASE_REVIEW_LAPSED = "cases:case_review:lapsed"
     STAGE_MOVED = "cases:stage:moved"
     CLOSURE_REQUESTED = "cases:closure:requested"
     CLOSURE_APPROVED = "cases:closure:approved"
@@ -112,6 +115,11 @@ class AuditAction(StrEnum):
     INTEREST_DECLARED = "panels:interest:declared"
     CURRENT_ITEM_SET = "panels:meeting:current_item_set"
     VERBAL_DISCLOSURE_LOGGED = "panels:disclosure:verbal_logged"
+    # The chair's running notes: written, corrected (a new note replacing one), and read by a
+    # participant (which notes they were given, and which items' notes were withheld from them).
+    MEETING_NOTE_WRITTEN = "panels:note:written"
+    MEETING_NOTE_CORRECTED = "panels:note:corrected"
+    MEETING_NOTES_READ = "panels:notes:read"
     CALENDAR_TOKEN_ISSUED = "panels:calendar:token_issued"
     CALENDAR_TOKEN_RESET = "panels:calendar:token_reset"
     REFERRAL_MADE = "panels:referral:made"
@@ -218,6 +226,68 @@ def compute_hash(event: AuditEvent) -> str:
     return hashlib.sha256(_canonical(event)).hexdigest()
 
 
+def lock_audit_chain(session: Session) -> None:
+    """Take the audit chain's lock until the caller's transaction ends.
+
+    Updating the chain head takes the write lock on SQLite and the head row's lock on
+    PostgreSQL, so appends are strictly one transaction at a time.  Every append takes it;
+    a writer that checks something and then writes under the same lock (the reminders
+    sweep checking its dedupe keys) takes it before the check.
+    """
+    session.execute(
+        update(AuditChainHead)
+        .where(col(AuditChainHead.id) == 1)
+        .values(last_hash=AuditChainHead.last_hash)
+        # The head is read back with populate_existing: no need to search the session.
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _locked_head(session: Session) -> AuditChainHead:
+    lock_audit_chain(session)
+    head = session.get(AuditChainHead, 1, populate_existing=True)
+    if head is None:
+        head = AuditChainHead(id=1, last_hash=GENESIS_HASH)
+        session.add(head)
+        session.flush()
+    return head
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One event to append with :func:`record_events`: the arguments of :func:`record_event`."""
+
+    action: AuditAction
+    outcome: Outcome
+    actor: Actor | None = None
+    actor_label: str | None = None
+    subject_type: str | None = None
+    subject_id: str | int | None = None
+    reason: str | None = None
+    detail: dict[str, Any] | None = None
+    ip_address: str | None = None
+
+
+def _event_values(record: AuditRecord, prev_hash: str) -> dict[str, Any]:
+    """The stored values of an event (all but its id and hash), as ``canonical_form`` names them."""
+    actor = record.actor
+    return {
+        "occurred_at": utcnow(),
+        "action": str(record.action),
+        "outcome": str(record.outcome),
+        "actor_user_id": actor.user_id if actor else None,
+        "actor_organisation_id": actor.organisation_id if actor else None,
+        "actor_label": record.actor_label or (actor.label if actor else None),
+        "subject_type": record.subject_type,
+        "subject_id": None if record.subject_id is None else str(record.subject_id),
+        "reason": record.reason,
+        # Stored as JSON, so hash what will be read back (string keys, JSON types).
+        "detail": json.loads(json.dumps(record.detail or {}, default=str)),
+        "ip_address": record.ip_address or (actor.ip_address if actor else None),
+        "prev_hash": prev_hash,
+    }
+
+
 def record_event(
     session: Session,
     *,
@@ -233,30 +303,9 @@ def record_event(
 ) -> AuditEvent:
     """Append one event to the trail, inside the caller's transaction."""
     # Take the chain head first: this serialises writers on both databases.
-    session.execute(
-        update(AuditChainHead).where(col(AuditChainHead.id) == 1).values(last_hash=AuditChainHead.last_hash)
-    )
-    head = session.get(AuditChainHead, 1, populate_existing=True)
-    if head is None:
-        head = AuditChainHead(id=1, last_hash=GENESIS_HASH)
-        session.add(head)
-        session.flush()
-    event = AuditEvent(
-        occurred_at=utcnow(),
-        action=str(action),
-        outcome=str(outcome),
-        actor_user_id=actor.user_id if actor else None,
-        actor_organisation_id=actor.organisation_id if actor else None,
-        actor_label=actor_label or (actor.label if actor else None),
-        subject_type=subject_type,
-        subject_id=None if subject_id is None else str(subject_id),
-        reason=reason,
-        # Stored as JSON, so hash what will be read back (string keys, JSON types).
-        detail=json.loads(json.dumps(detail or {}, default=str)),
-        ip_address=ip_address or (actor.ip_address if actor else None),
-        prev_hash=head.last_hash,
-        hash="",
-    )
+    head = _locked_head(session)
+    record = AuditRecord(action, outcome, actor, actor_label, subject_type, subject_id, reason, detail, ip_address)
+    event = AuditEvent(**_event_values(record, head.last_hash), hash="")
     event.hash = compute_hash(event)
     session.add(event)
     session.flush()
@@ -265,6 +314,36 @@ def record_event(
     session.add(head)
     session.flush()
     return event
+
+
+def record_events(session: Session, records: Sequence[AuditRecord]) -> list[int]:
+    """Append many events, in order, inside the caller's transaction; returns their ids.
+
+    The same lock and the same chain as :func:`record_event`, one event after another, but
+    hashed here and written in multi-row inserts (a job raising thousands of reminders
+    writes them in a few statements instead of a few thousand).
+    """
+    if not records:
+        return []
+    head = _locked_head(session)
+    rows: list[dict[str, Any]] = []
+    prev_hash = head.last_hash
+    for record in records:
+        values = _event_values(record, prev_hash)
+        values["hash"] = prev_hash = hashlib.sha256(canonical_form(**values)).hexdigest()
+        rows.append(values)
+    table = SQLModel.metadata.tables[AuditEvent.__tablename__]
+    # Multi-row inserts, their rows numbered in order (on both databases); the ids are read
+    # back by hash, and an append whose ids would not follow the chain is refused whole.
+    stored = {h: i for i, h in session.execute(insert(table).returning(table.c.id, table.c.hash), rows)}
+    ids = [stored[row["hash"]] for row in rows]
+    if any(earlier >= later for earlier, later in itertools.pairwise(ids)):
+        raise RuntimeError("Audit events were not numbered in the order they were chained in.")
+    head.last_hash = prev_hash
+    head.last_event_id = ids[-1]
+    session.add(head)
+    session.flush()
+    return ids
 
 
 @dataclass(frozen=True)

@@ -105,6 +105,9 @@ class Settings(BaseSettings):
     retention_default_years: int = Field(
         default=6, ge=1, le=100, description="Years after a case closes to keep information whose category has no rule."
     )
+    meeting_reminder_working_days: int = Field(
+        default=1, ge=0, le=10, description="Remind a panel's people this many working days before it meets (0: never)."
+    )
     evidence_max_mb: int = Field(
         default=20, ge=1, le=500, description="Largest evidence file (photo, recording or letter) in megabytes."
     )

@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
-from sharing.access import require
+from sharing.access import denied, require
 from sharing.audit import AuditAction, Outcome, record_event
 from sharing.config import get_settings
 from sharing.db import utcnow
@@ -179,6 +179,33 @@ def request_disclosure(*, session: Session, actor: Actor, request: DisclosureReq
     number of working days).  A refusal raises :class:`DisclosureRefused` and is recorded.
     """
     require(actor, Permission.SHARING_DISCLOSURES_REQUEST, subject_type="disclosure")
+    return _decide(session, actor, request)
+
+
+NOT_SAID_BY_YOU = "Only what you said yourself can be recorded as what you told the meeting."
+
+
+def record_spoken_disclosure(*, session: Session, actor: Actor, request: DisclosureRequest) -> Disclosure:
+    """Record information the actor told a panel meeting as a disclosure from their
+    organisation, decided by the same rules as :func:`request_disclosure` (a refusal is
+    recorded: it shows something was said without a basis).
+
+    It needs only :attr:`Permission.PANELS_MEETINGS_SHARE_VERBALLY`, so a partner at the panel
+    can record what they said, and it shares nothing but the record of what they said: items
+    the actor wrote themselves.  Callers check that the actor was at the meeting."""
+    require(actor, Permission.PANELS_MEETINGS_SHARE_VERBALLY, subject_type="disclosure")
+    authors = set(
+        session.exec(
+            select(InformationItem.created_by_user_id).where(col(InformationItem.id).in_(request.item_ids))
+        ).all()
+    )
+    if actor.user_id is None or authors != {actor.user_id}:
+        raise denied(actor, NOT_SAID_BY_YOU, reason="not the speaker's own words", subject_type="disclosure")
+    return _decide(session, actor, request)
+
+
+def _decide(session: Session, actor: Actor, request: DisclosureRequest) -> Disclosure:
+    """The share decided and recorded, for an actor already allowed to ask for it."""
     settings = get_settings()
     now = utcnow()
     today = now.date()

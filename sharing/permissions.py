@@ -48,6 +48,10 @@ class Permission(StrEnum):
     PANELS_MEETINGS_ATTEND = "panels:meetings:attend"
     # Chairing: also checked per panel (only the panel's chair or deputy chair may chair it).
     PANELS_MEETINGS_CHAIR = "panels:meetings:chair"
+    # Recording what one told a panel meeting, as a disclosure from one's own organisation to
+    # those present (decided by the sharing rules like any other).  Narrower than requesting
+    # disclosures: it shares only what the person just said, so partners at the panel hold it.
+    PANELS_MEETINGS_SHARE_VERBALLY = "panels:meetings:share_verbally"
     ACTIONS_PLANS_MANAGE = "actions:plans:manage"
     ACTIONS_ACTIONS_READ = "actions:actions:read"
     ACTIONS_ACTIONS_UPDATE = "actions:actions:update"
@@ -96,6 +100,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.SHARING_AGREEMENTS_READ,
             Permission.SHARING_CONSENT_RECORD,
             Permission.SHARING_DISCLOSURES_REQUEST,
+            Permission.PANELS_MEETINGS_SHARE_VERBALLY,
             Permission.ACTIONS_PLANS_MANAGE,
             Permission.ACTIONS_ACTIONS_READ,
             Permission.ACTIONS_ACTIONS_UPDATE,
@@ -111,6 +116,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CASES_INCIDENTS_RECORD,
             Permission.PANELS_MEETINGS_ATTEND,
             Permission.PANELS_MEETINGS_CHAIR,
+            Permission.PANELS_MEETINGS_SHARE_VERBALLY,
             Permission.ACTIONS_ACTIONS_READ,
             Permission.ACTIONS_ACTIONS_UPDATE,
             Permission.NOTIFICATIONS_OWN_READ,
@@ -128,6 +134,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.SHARING_AGREEMENTS_READ,
             Permission.SHARING_CONSENT_RECORD,
             Permission.SHARING_DISCLOSURES_REQUEST,
+            Permission.PANELS_MEETINGS_SHARE_VERBALLY,
             Permission.CASES_REPORTS_RECORD,
             Permission.CASES_CASES_READ,
             Permission.CASES_CASES_MANAGE,
@@ -150,6 +157,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.SHARING_AGREEMENTS_MANAGE,
             Permission.SHARING_CONSENT_RECORD,
             Permission.SHARING_DISCLOSURES_REQUEST,
+            Permission.PANELS_MEETINGS_SHARE_VERBALLY,
             Permission.SHARING_DISCLOSURES_APPROVE,
             Permission.SHARING_CONSOLE_READ,
             Permission.SHARING_SAR_MANAGE,

@@ -113,30 +113,6 @@ def parse_local_datetime(raw: str, zone: Any) -> datetime | None:
     return moment.replace(tzinfo=zone) if moment is not None and moment.tzinfo is None else moment
 
 
-def text_area(label: str, name: str, *, error: rx.Var[str] | str = "", hint: str = "", rows: str = "4") -> rx.Component:
-    field_id = name.replace("_", "-")
-    return rx.vstack(
-        rx.el.label(label, html_for=field_id, class_name="field-label"),
-        *([rx.text(hint, size="1", color_scheme="gray", id=f"{field_id}-hint")] if hint else []),
-        rx.el.textarea(
-            id=field_id,
-            name=name,
-            rows=rows,
-            class_name="field-input",
-            aria_invalid=rx.cond(error != "", "true", "false"),
-            aria_describedby=f"{field_id}-hint {field_id}-error" if hint else f"{field_id}-error",
-        ),
-        rx.cond(
-            error != "",
-            rx.text(error, color_scheme="red", size="2", id=f"{field_id}-error", role="alert"),
-            rx.text("", id=f"{field_id}-error", class_name="visually-hidden"),
-        ),
-        spacing="1",
-        width="100%",
-        align="stretch",
-    )
-
-
 def evidence_upload(upload_id: str, on_drop: Any, upload_name: Any, error: Any) -> rx.Component:
     # The label wraps the drop zone so its hidden file input is labelled; a click on it opens
     # the file chooser through the label (the zone's own click handler is off, or it would twice).

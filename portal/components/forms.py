@@ -56,6 +56,34 @@ def text_input(
     )
 
 
+def text_area(
+    label: str, name: str, *, error: rx.Var[str] | str = "", hint: str = "", rows: int | str = 4
+) -> rx.Component:
+    """A labelled text area with its hint and its error (an empty, hidden error element when
+    there is none, so ``aria-describedby`` always points at something)."""
+    field_id = name.replace("_", "-")
+    return rx.vstack(
+        rx.el.label(label, html_for=field_id, class_name="field-label"),
+        *([rx.text(hint, size="1", color_scheme="gray", id=f"{field_id}-hint")] if hint else []),
+        rx.el.textarea(
+            id=field_id,
+            name=name,
+            rows=rows,
+            class_name="field-input",
+            aria_invalid=rx.cond(error != "", "true", "false"),
+            aria_describedby=f"{field_id}-hint {field_id}-error" if hint else f"{field_id}-error",
+        ),
+        rx.cond(
+            error != "",
+            rx.text(error, color_scheme="red", size="2", id=f"{field_id}-error", role="alert"),
+            rx.text("", id=f"{field_id}-error", class_name="visually-hidden"),
+        ),
+        spacing="1",
+        width="100%",
+        align="stretch",
+    )
+
+
 def select_input(
     label: str,
     name: str,
@@ -64,6 +92,7 @@ def select_input(
     error: rx.Var[str] | str = "",
     placeholder: str = "Choose…",
     field_id: str = "",
+    default_value: str | rx.Var[str] | None = None,
 ) -> rx.Component:
     field_id = field_id or name.replace("_", "-")
     return rx.vstack(
@@ -75,6 +104,7 @@ def select_input(
             name=name,
             class_name="field-input",
             aria_describedby=f"{field_id}-error",
+            **({} if default_value is None else {"default_value": default_value}),
         ),
         rx.cond(
             error != "",
@@ -95,8 +125,10 @@ def dynamic_select_input(
     error: rx.Var[str] | str = "",
     placeholder: str = "Choose…",
     field_id: str = "",
+    default_value: str | rx.Var[str] | None = None,
 ) -> rx.Component:
-    """A select whose options come from State (each option a dict with 'value' and 'label')."""
+    """A select whose options come from State (each option a dict with 'value' and 'label'),
+    starting at ``default_value`` when given."""
     field_id = field_id or name.replace("_", "-")
     return rx.vstack(
         rx.el.label(label, html_for=field_id, class_name="field-label"),
@@ -107,6 +139,7 @@ def dynamic_select_input(
             name=name,
             class_name="field-input",
             aria_describedby=f"{field_id}-error",
+            **({} if default_value is None else {"default_value": default_value}),
         ),
         rx.cond(
             error != "",

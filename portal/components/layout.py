@@ -125,6 +125,20 @@ def page_shell(title: str | rx.Var[str], *children: rx.Component, subtitle: str 
     )
 
 
+# A full page load: downloads are plain HTTP routes, not pages of the app.
+FILE_LINK = {"reloadDocument": True}
+
+
+def file_link(text: str | rx.Var[str], href: str | rx.Var[str]) -> rx.Component:
+    """A link to a file the server sends (a PDF, an .ics)."""
+    return rx.link(
+        rx.hstack(rx.icon("download", size=16, aria_hidden="true"), rx.text(text), spacing="1", align="center"),
+        href=href,
+        custom_attrs=FILE_LINK,
+        underline="always",
+    )
+
+
 def empty_state(message: str, hint: str = "") -> rx.Component:
     return rx.callout(
         rx.vstack(rx.text(message, weight="medium"), *([rx.text(hint, size="2")] if hint else []), spacing="1"),

@@ -19,9 +19,8 @@ from portal.components.action_forms import (
     history_list,
     history_rows,
     status_badge,
-    text_area,
 )
-from portal.components.forms import select_input
+from portal.components.forms import select_input, text_area
 from portal.components.layout import PRODUCT_NAME, empty_state, page_shell
 from sharing.errors import DomainError, InvalidInput
 from sharing.permissions import Actor
@@ -48,7 +47,7 @@ class ActionState(AuthState):
 
     @rx.event
     def load(self) -> Any:
-        raw = str(self.router.page.params.get("action_id", ""))
+        raw = self._route_arg("action_id")
         self.refused, self.errors, self.upload_name, self._upload = "", {}, "", None
         self.action, self.history = {}, []
         if not raw.isdigit():

@@ -45,9 +45,8 @@ from portal.components.action_forms import (
     parse_local_datetime,
     parse_owner,
     status_badge,
-    text_area,
 )
-from portal.components.forms import dynamic_select_input, select_input, text_input
+from portal.components.forms import dynamic_select_input, select_input, text_area, text_input
 from portal.components.layout import PRODUCT_NAME, empty_state, page_shell
 from portal.formatting import day_text
 from sharing.config import get_settings
@@ -148,7 +147,7 @@ class ActionPlanState(AuthState):
 
     @rx.event
     def load(self) -> Any:
-        raw = str(self.router.page.params.get("case_id", ""))
+        raw = self._route_arg("case_id")
         self.refused = ""
         self.agency_actions, self.complainant_actions, self.histories = [], [], {}
         self.add_errors, self.plan_errors, self.contact_errors = {}, {}, {}

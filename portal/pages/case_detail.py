@@ -49,7 +49,7 @@ from panels.vocabulary import (
 from portal import routes
 from portal.auth_state import AuthState
 from portal.components.forms import dialog_buttons, dynamic_select_input, select_input, text_input
-from portal.components.layout import PRODUCT_NAME, empty_state, page_shell
+from portal.components.layout import FILE_LINK, PRODUCT_NAME, empty_state, page_shell
 from portal.formatting import local_time
 from sharing.config import get_settings
 from sharing.errors import DomainError, InvalidInput, NotFound, PermissionDenied, SessionExpired
@@ -248,6 +248,7 @@ def incident_row(read: IncidentRead) -> ItemRow:
         evidence=[
             {
                 "name": e.filename,
+                "href": routes.evidence_file(e.id),
                 "kind": e.kind.capitalize(),
                 "type": e.content_type,
                 "size": file_size(e.size_bytes),
@@ -327,6 +328,7 @@ def _options(pairs: Iterable[tuple[object, str]]) -> list[dict[str, str]]:
 
 class CaseState(AuthState):
     case_id: int = 0
+    plan_href: str = ""
     refused: str = ""
     loaded: bool = False
     reference: str = ""
@@ -499,12 +501,13 @@ class CaseState(AuthState):
 
     @rx.event
     def load(self) -> Any:
-        raw = str(self.router.page.params.get("case_id", ""))
+        raw = self._route_arg("case_id")
         self.refused, self.reference, self.loaded, self.dialog = "", "", False, ""
         self.errors, self.risk_result = {}, {}
         if not raw.isdigit():
             return self._refuse(NO_SUCH_CASE)
         self.case_id = int(raw)
+        self.plan_href = routes.case_plan(self.case_id)
 
         def _read(session: Session, actor: Actor) -> Actor:
             self._reload(session, actor)
@@ -1066,7 +1069,18 @@ def _header() -> rx.Component:
                 spacing="2",
                 wrap="wrap",
             ),
-            rx.text("Led by ", CaseState.lead_organisation, size="2"),
+            rx.hstack(
+                rx.text("Led by ", CaseState.lead_organisation, size="2"),
+                rx.link(
+                    rx.hstack(rx.icon("list-checks", size=16, aria_hidden="true"), rx.text("Action plan"), spacing="1"),
+                    href=CaseState.plan_href,
+                    id="case-plan-link",
+                    size="2",
+                ),
+                spacing="4",
+                wrap="wrap",
+                align="center",
+            ),
             rx.cond(
                 CaseState.case_review_met,
                 rx.callout(
@@ -1440,7 +1454,9 @@ def _evidence_table(evidence: Any) -> rx.Component:
                     lambda v: rx.table.row(
                         rx.table.row_header_cell(
                             rx.vstack(
-                                rx.text(v["name"]),
+                                # A plain link (the file's name says what it is): inside a foreach its
+                                # props must stay out of components shared with other pages.
+                                rx.link(v["name"], href=v["href"], custom_attrs=FILE_LINK, underline="always"),
                                 rx.cond(v["description"] != "", rx.text(v["description"], size="1")),
                                 spacing="0",
                             )

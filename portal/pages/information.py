@@ -71,7 +71,7 @@ class ItemState(AuthState):
 
     @rx.event
     def load(self) -> Any:
-        raw = str(self.router.page.params.get("item_id", ""))
+        raw = self._route_arg("item_id")
         self.refused = ""
         self.fields = []
         if not raw.isdigit():

@@ -35,14 +35,13 @@ from panels.referrals import ReferralRead, decide_referral, list_meeting_referra
 from portal import routes
 from portal.auth_state import AuthState
 from portal.components.forms import dynamic_select_input, select_input
-from portal.components.layout import PRODUCT_NAME, empty_state, page_shell
+from portal.components.layout import PRODUCT_NAME, empty_state, file_link, page_shell
 from portal.formatting import local_time
 from portal.pages.panel import STATUS_COLOURS, STATUS_LABELS
 from sharing.errors import DomainError, InvalidInput, SessionExpired
 from sharing.permissions import Actor
 from sharing.reads import ItemView
 
-FILE_LINK = {"reloadDocument": True}  # a full page load: these are plain HTTP routes
 MINUTES_LABELS = {
     "": "Not drafted yet",
     "draft": "Draft (with the chair)",
@@ -120,10 +119,14 @@ def minutes_rows(copy: MinutesCopy) -> list[dict[str, str]]:
     if copy.declarations:
         rows.append({"kind": "heading", "text": "Declarations of interest", "detail": ""})
         rows += [{"kind": "line", "text": line, "detail": ""} for line in copy.declarations]
+    if copy.notes:
+        rows.append({"kind": "heading", "text": "Notes", "detail": ""})
+        rows += [{"kind": "line", "text": line, "detail": ""} for line in copy.notes]
     for item in copy.items:
         rows.append(
             {"kind": "item", "text": f"{item.position}. Case {item.case_reference}", "detail": item.source_label}
         )
+        rows += [{"kind": "line", "text": f"Note: {line}", "detail": ""} for line in item.notes]
         if not item.decided:
             rows.append({"kind": "note", "text": "No decision recorded.", "detail": ""})
         if item.note:
@@ -265,7 +268,7 @@ class MeetingState(AuthState):
 
     @rx.event
     def load(self) -> Any:
-        raw = str(self.router.page.params.get("meeting_id", ""))
+        raw = self._route_arg("meeting_id")
         self.missing, self.title, self.errors, self.referred = "", "", {}, {}
         if not raw.isdigit():
             self.missing = "There is no such meeting."
@@ -463,15 +466,6 @@ def _textarea(label: str, name: str, form_id: str, hint: str = "") -> rx.Compone
         _error(form_id, name),
         spacing="1",
         width="100%",
-    )
-
-
-def file_link(text: str, href: Any) -> rx.Component:
-    return rx.link(
-        rx.hstack(rx.icon("download", size=16, aria_hidden="true"), rx.text(text), spacing="1", align="center"),
-        href=href,
-        custom_attrs=FILE_LINK,
-        underline="always",
     )
 
 

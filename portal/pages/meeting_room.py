@@ -1,7 +1,8 @@
 """The live meeting room: the chair opens the meeting; members join from their own browsers
 after accepting the confidentiality statement; everyone sees who is present, the item under
-discussion, the live quorum check and the decisions as they are recorded; members declare
-interests and record what they told the meeting; the chair records attendance and decisions.
+discussion, the live quorum check, the chair's notes and the decisions as they are recorded;
+members declare interests and record what they told the meeting; the chair records attendance,
+keeps the notes and records decisions.
 
 How changes reach every browser within a second, without a reload
 -----------------------------------------------------------------
@@ -25,7 +26,9 @@ version still comes from the database, so a change made in one worker reaches br
 connected to another within the poll interval.  What every participant sees (roster, quorum,
 agenda, decision headlines) comes from :func:`panels.room_view.read_room`; the item's content
 comes from :func:`panels.packs.meeting_pack`, through the need-to-know chokepoint, and is read
-again only when the item, the declarations on it or its decision change.
+again only when the item, the declarations on it or its decision change; the chair's notes come
+from :func:`panels.room_view.read_meeting_notes` (each read recorded) and are read again only
+when a note is written or the reader's declarations change.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ import reflex as rx
 from sqlmodel import Session
 
 from panels.decisions import ActionInput, DecisionInput, MeetingNotQuorate, record_decision
+from panels.meeting_notes import correct_note, write_note
 from panels.meeting_room import (
     close_meeting,
     declare_interest,
@@ -50,10 +54,10 @@ from panels.meeting_room import (
     set_current_item,
 )
 from panels.panels import list_panels
-from panels.room_view import RoomCore, RoomRead, current_item_content, read_room
+from panels.room_view import RoomCore, RoomRead, current_item_content, read_meeting_notes, read_room
 from portal import routes
 from portal.auth_state import AuthState
-from portal.components.forms import dynamic_select_input, select_input, text_input
+from portal.components.forms import dialog_buttons, dynamic_select_input, select_input, text_area, text_input
 from portal.components.layout import PRODUCT_NAME, empty_state, page_shell
 from portal.formatting import local_time
 from portal.room_updates import ROOM_CHANGES, client_connected
@@ -86,6 +90,8 @@ class RoomSnapshot:
     content: list[dict[str, str]] | None = None  # None: the content did not need reading again
     content_note: str = ""
     escalation_panels: list[dict[str, str]] = field(default_factory=list)
+    notes_key: str = ""
+    notes: list[dict[str, str]] | None = None  # None: the notes did not need reading again
 
 
 def _quorum_text(core: RoomCore) -> str:
@@ -118,12 +124,62 @@ def _content(session: Session, actor: Actor, room: RoomRead) -> tuple[list[dict[
     return rows, content.note
 
 
+def _notes_key(room: RoomRead) -> str:
+    """What the chair's notes, as this participant is given them, depend on."""
+    return f"{room.core.note_count}|{room.actor_declared_item_ids}|{len(room.agenda)}"
+
+
+WITHHELD_NOTES = "You declared an interest in this item, so its notes are not shown to you."
+
+
+def _note_rows(session: Session, actor: Actor, room: RoomRead) -> list[dict[str, str]]:
+    """The chair's notes as the actor is given them, as rows: a heading per item (the meeting
+    as a whole first), then its notes, or a line saying they are withheld."""
+    if not room.agenda or not actor.can(Permission.SHARING_ITEMS_READ):
+        return []
+    given = read_meeting_notes(session=session, actor=actor, meeting_id=room.core.meeting_id)
+    by_item: dict[int | None, list[dict[str, str]]] = {}
+    for note in given.notes:
+        by_item.setdefault(note.agenda_item_id, []).append(
+            {
+                "kind": "note",
+                "item_id": str(note.agenda_item_id or ""),
+                "id": str(note.id),
+                "text": note.text,
+                "by": note.written_by,
+                "when": local_time(note.written_at),
+                "corrected": "yes" if note.corrected else "",
+                "earlier": " · ".join(note.earlier),
+            }
+        )
+    groups: list[tuple[int | None, str]] = [(None, "About the meeting")]
+    groups += [
+        (a.id, f"Item {a.position}: case {a.case_reference}") for a in sorted(room.agenda, key=lambda a: a.position)
+    ]
+    rows: list[dict[str, str]] = []
+    for item_id, heading in groups:
+        withheld = item_id is not None and item_id in given.withheld_item_ids
+        if not withheld and item_id not in by_item:
+            continue
+        rows.append({"kind": "heading", "item_id": str(item_id or ""), "text": heading})
+        if withheld:
+            rows.append({"kind": "withheld", "item_id": str(item_id), "text": WITHHELD_NOTES})
+        else:
+            rows += by_item[item_id]
+    return rows
+
+
 def read_snapshot(
-    session: Session, actor: Actor, meeting_id: int, content_key: str | None, core: RoomCore | None = None
+    session: Session,
+    actor: Actor,
+    meeting_id: int,
+    content_key: str | None,
+    core: RoomCore | None = None,
+    notes_key: str | None = None,
 ) -> RoomSnapshot:
     """The room as the actor sees it, from ``core`` when the room was already read for
     everyone (else afresh); the item's content is read again only when ``content_key`` is out
-    of date."""
+    of date, and the chair's notes only when ``notes_key`` is."""
     room = read_room(session=session, actor=actor, meeting_id=meeting_id, core=core)
     core = room.core
     current = next((a for a in room.agenda if a.id == core.current_agenda_item_id), None)
@@ -198,6 +254,9 @@ def read_snapshot(
     snapshot = RoomSnapshot(version=core.version, values=values, content_key=key)
     if key != content_key:
         snapshot.content, snapshot.content_note = _content(session, actor, room)
+    snapshot.notes_key = _notes_key(room)
+    if snapshot.notes_key != notes_key:
+        snapshot.notes = _note_rows(session, actor, room)
     if room.actor_is_chair and content_key is None:
         snapshot.escalation_panels = [
             {"value": str(p.id), "label": p.name}
@@ -207,9 +266,12 @@ def read_snapshot(
     return snapshot
 
 
-def _read_as(cookie: str, ip: str | None, meeting_id: int, content_key: str, core: RoomCore | None) -> RoomSnapshot:
-    """Read the room as the person signed in with ``cookie`` (in a worker thread)."""
-    return run_as(cookie, ip, lambda session, actor: read_snapshot(session, actor, meeting_id, content_key, core))
+def _read_as(
+    cookie: str, ip: str | None, meeting_id: int, keys: tuple[str, str], core: RoomCore | None
+) -> RoomSnapshot:
+    """Read the room as the person signed in with ``cookie`` (in a worker thread); ``keys``
+    are the content and notes keys the browser has."""
+    return run_as(cookie, ip, lambda session, actor: read_snapshot(session, actor, meeting_id, keys[0], core, keys[1]))
 
 
 def _parse_date(raw: str) -> date | None:
@@ -252,11 +314,20 @@ class MeetingRoomState(AuthState):
     join_error: str = ""
     declare_open: bool = False
     declare_error: str = ""
+    can_share_verbally: bool = False
     verbal_open: bool = False
     verbal_errors: dict[str, str] = {}
     verbal_outcome: list[str] = []
+    notes: list[dict[str, str]] = []
+    note_error: str = ""
+    general_note_error: str = ""
+    correct_open: bool = False
+    correct_error: str = ""
+    correcting_id: str = ""
+    correcting_text: str = ""
     _version: str = ""
     _content_key: str = ""
+    _notes_key: str = ""
     _watch_generation: int = 0
 
     # --- reading ------------------------------------------------------------------------
@@ -271,17 +342,26 @@ class MeetingRoomState(AuthState):
             self._content_key = snapshot.content_key
         if snapshot.escalation_panels:
             self.escalation_panels = snapshot.escalation_panels
+        if snapshot.notes is not None:
+            self.notes = snapshot.notes
+            self._notes_key = snapshot.notes_key
         self._version = snapshot.version
+
+    @rx.var
+    def current_notes(self) -> list[dict[str, str]]:
+        """The notes of the item under discussion (from those already read)."""
+        current = self.current.get("id", "")
+        return [n for n in self.notes if n["kind"] == "note" and current and n["item_id"] == current]
 
     def _act(self, action: Callable[[Session, Actor], T]) -> tuple[T, RoomSnapshot]:
         """Run one service call and read the room after it, in one transaction; then tell the
         other browsers in the room."""
-        meeting_id, key = self.meeting_id, self._content_key
+        meeting_id, key, notes_key = self.meeting_id, self._content_key, self._notes_key
 
         def _both(session: Session, actor: Actor) -> tuple[T, RoomSnapshot]:
             result = action(session, actor)
             session.flush()
-            return result, read_snapshot(session, actor, meeting_id, key)
+            return result, read_snapshot(session, actor, meeting_id, key, notes_key=notes_key)
 
         result, snapshot = self._run(_both)
         ROOM_CHANGES.nudge(meeting_id)
@@ -290,7 +370,7 @@ class MeetingRoomState(AuthState):
 
     @rx.event
     def load(self) -> Any:
-        raw = str(self.router.page.params.get("meeting_id", ""))
+        raw = self._route_arg("meeting_id")
         self.not_found = ""
         if not raw.isdigit():
             self.not_found = "There is no such meeting."
@@ -298,8 +378,10 @@ class MeetingRoomState(AuthState):
         if int(raw) != self.meeting_id:
             self.meeting_id = int(raw)
             self.content, self.content_note = [], ""
+            self.notes, self._notes_key = [], ""
             self.action_rows = ["1"]
         self.decision_errors, self.decision_refusal, self.verbal_outcome = {}, "", []
+        self.note_error, self.general_note_error, self.correct_open = "", "", False
         meeting_id = self.meeting_id
         snapshot: list[RoomSnapshot] = []
 
@@ -316,6 +398,7 @@ class MeetingRoomState(AuthState):
             return self.require_sign_in()
         self._apply(snapshot[0])
         self._show(actor)
+        self.can_share_verbally = actor.can(Permission.PANELS_MEETINGS_SHARE_VERBALLY)
         return MeetingRoomState.watch
 
     @rx.event(background=True)
@@ -324,7 +407,7 @@ class MeetingRoomState(AuthState):
         async with self:
             self._watch_generation += 1
             generation = self._watch_generation
-            meeting_id, seen, key = self.meeting_id, self._version, self._content_key
+            meeting_id, seen, keys = self.meeting_id, self._version, (self._content_key, self._notes_key)
             cookie, ip = self.router.headers.cookie, self._client_ip()
             token = self.router.session.client_token
         while True:
@@ -335,10 +418,10 @@ class MeetingRoomState(AuthState):
                 async with self:
                     if not self._watching(generation, meeting_id):
                         return
-                    seen, key = self._version, self._content_key
+                    seen, keys = self._version, (self._content_key, self._notes_key)
                 continue
             try:
-                snapshot = await asyncio.to_thread(_read_as, cookie, ip, meeting_id, key, change.state)
+                snapshot = await asyncio.to_thread(_read_as, cookie, ip, meeting_id, keys, change.state)
             except SessionExpired as error:
                 async with self:
                     leave = self._to_sign_in(error.message)
@@ -352,17 +435,16 @@ class MeetingRoomState(AuthState):
                 if not self._watching(generation, meeting_id):
                     return
                 self._apply(snapshot)
-                seen, key = self._version, self._content_key
+                seen, keys = self._version, (self._content_key, self._notes_key)
 
     def _watching(self, generation: int, meeting_id: int) -> bool:
         """Whether this watcher is still wanted: no newer one started (a reload), and the
         browser is still on this meeting's room (every page's on_load updates the router)."""
-        page = self.router.page
         return (
             self._watch_generation == generation
             and self.meeting_id == meeting_id
-            and page.path.rstrip("/") == routes.MEETING_ROOM
-            and str(page.params.get("meeting_id", "")) == str(meeting_id)
+            and self.router.route_id.strip("/") == routes.MEETING_ROOM.strip("/")
+            and self._route_arg("meeting_id") == str(meeting_id)
         )
 
     # --- the chair's and members' actions -------------------------------------------------------
@@ -577,32 +659,74 @@ class MeetingRoomState(AuthState):
         ] or ["Nobody from another organisation is present, so nothing was shared."]
         return None
 
+    # --- the chair's notes --------------------------------------------------------------------
+
+    def _write_note(self, agenda_item_id: int | None, text: str) -> str:
+        """Write a note; the problem with its text, if any ("" when written)."""
+        meeting_id = self.meeting_id
+        try:
+            self._act(
+                lambda session, actor: write_note(
+                    session=session, actor=actor, meeting_id=meeting_id, agenda_item_id=agenda_item_id, text=text
+                )
+            )
+        except InvalidInput as error:
+            return error.field_errors.get("text", error.message)
+        return ""
+
+    @rx.event
+    def add_note(self, form_data: dict[str, Any]) -> Any:
+        """A note about the item under discussion.  On a problem the text stays in the form."""
+        self.note_error = ""
+        if not self.current:
+            return rx.toast.error("No item is under discussion.")
+        try:
+            self.note_error = self._write_note(int(self.current["id"]), str(form_data.get("note_text", "")))
+        except DomainError as error:
+            return self._handle(error)
+        return None if self.note_error else rx.call_script("document.getElementById('note-form').reset()")
+
+    @rx.event
+    def add_general_note(self, form_data: dict[str, Any]) -> Any:
+        """A note about the meeting as a whole."""
+        self.general_note_error = ""
+        try:
+            self.general_note_error = self._write_note(None, str(form_data.get("general_note", "")))
+        except DomainError as error:
+            return self._handle(error)
+        return (
+            None if self.general_note_error else rx.call_script("document.getElementById('general-note-form').reset()")
+        )
+
+    @rx.event
+    def start_correction(self, note_id: str, text: str) -> None:
+        self.correcting_id, self.correcting_text = note_id, text
+        self.correct_error = ""
+        self.correct_open = True
+
+    @rx.event
+    def set_correct_open(self, value: bool) -> None:
+        self.correct_open = value
+        self.correct_error = ""
+
+    @rx.event
+    def correct(self, form_data: dict[str, Any]) -> Any:
+        self.correct_error = ""
+        if not self.correcting_id.isdigit():
+            return None
+        note_id, text = int(self.correcting_id), str(form_data.get("correction", ""))
+        try:
+            self._act(lambda session, actor: correct_note(session=session, actor=actor, note_id=note_id, text=text))
+        except InvalidInput as error:
+            self.correct_error = error.field_errors.get("text", error.message)
+            return None
+        except DomainError as error:
+            return self._handle(error)
+        self.correct_open = False
+        return None
+
 
 # --- The page -------------------------------------------------------------------------------------
-
-
-def _textarea(label: str, name: str, *, error: Any = "", hint: str = "", rows: int = 3) -> rx.Component:
-    field_id = name.replace("_", "-")
-    return rx.vstack(
-        rx.el.label(label, html_for=field_id, class_name="field-label"),
-        *([rx.text(hint, size="1", color_scheme="gray", id=f"{field_id}-hint")] if hint else []),
-        rx.el.textarea(
-            id=field_id,
-            name=name,
-            rows=rows,
-            class_name="field-input",
-            aria_invalid=rx.cond(error != "", "true", "false"),
-            aria_describedby=f"{field_id}-hint {field_id}-error" if hint else f"{field_id}-error",
-        ),
-        rx.cond(
-            error != "",
-            rx.text(error, color_scheme="red", size="2", id=f"{field_id}-error", role="alert"),
-            rx.text("", id=f"{field_id}-error", class_name="visually-hidden"),
-        ),
-        spacing="1",
-        width="100%",
-        align="stretch",
-    )
 
 
 def _section(title: str, *children: rx.Component, **props: Any) -> rx.Component:
@@ -896,13 +1020,21 @@ def _decision_form() -> rx.Component:
             dynamic_select_input(
                 "Decision", "decision_type", S.decision_options, error=errors.get("decision_type", "")
             ),
-            _textarea("Reasons", "rationale", error=errors.get("rationale", "")),
+            text_area("Reasons", "rationale", error=errors.get("rationale", ""), rows=3),
             rx.grid(
-                _textarea(
-                    "Conditions", "conditions", error=errors.get("conditions", ""), hint="Needed for some decisions."
+                text_area(
+                    "Conditions",
+                    "conditions",
+                    error=errors.get("conditions", ""),
+                    hint="Needed for some decisions.",
+                    rows=3,
                 ),
-                _textarea(
-                    "Dissent", "dissent", error=errors.get("dissent", ""), hint="Who disagreed, and why (optional)."
+                text_area(
+                    "Dissent",
+                    "dissent",
+                    error=errors.get("dissent", ""),
+                    hint="Who disagreed, and why (optional).",
+                    rows=3,
                 ),
                 columns=rx.breakpoints(initial="1", md="2"),
                 spacing="3",
@@ -981,7 +1113,7 @@ def _current_item() -> rx.Component:
                             ),
                         ),
                         rx.cond(
-                            (S.status == "open") & S.joined & S.can_share & ~S.i_am_conflicted,
+                            (S.status == "open") & S.joined & S.can_share_verbally & ~S.i_am_conflicted,
                             rx.button(
                                 "Record what I told the meeting", variant="soft", on_click=S.set_verbal_open(True)
                             ),
@@ -1004,6 +1136,7 @@ def _current_item() -> rx.Component:
                             width="100%",
                         ),
                     ),
+                    _current_notes(),
                     rx.cond(
                         S.is_chair & (S.status == "open") & (S.current["decided"] != "yes"),
                         _decision_form(),
@@ -1027,6 +1160,153 @@ def _current_item() -> rx.Component:
             width="100%",
         ),
         width="100%",
+    )
+
+
+def _note_row(note: Any) -> rx.Component:
+    return rx.el.li(_note(note, correctable=True), class_name="room-row")
+
+
+def _note(note: Any, *, correctable: Any) -> rx.Component:
+    """A note: its words, who wrote it and when, and any earlier wording; the chair corrects
+    it where ``correctable`` (an item's notes on the item's card, general ones in the list)."""
+    S = MeetingRoomState
+    return rx.vstack(
+        rx.text(note["text"], size="2"),
+        rx.hstack(
+            rx.text(note["by"], ", ", note["when"], size="1", color_scheme="gray", high_contrast=True),
+            rx.cond(note["corrected"] == "yes", rx.badge("Corrected", variant="soft", high_contrast=True)),
+            rx.cond(
+                S.is_chair & (S.status == "open") & correctable,
+                rx.button(
+                    "Correct",
+                    size="1",
+                    variant="ghost",
+                    aria_label="Correct the note: " + note["text"],
+                    on_click=S.start_correction(note["id"], note["text"]),
+                ),
+            ),
+            align="center",
+            spacing="2",
+            wrap="wrap",
+        ),
+        rx.cond(
+            note["earlier"] != "",
+            rx.text("Earlier wording: ", note["earlier"], size="1", color_scheme="gray", high_contrast=True),
+        ),
+        spacing="1",
+    )
+
+
+def _note_form(form_id: str, name: str, label: str, error: Any, on_submit: Any) -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            text_area(label, name, error=error, rows=2),
+            rx.button("Add the note", type="submit", variant="soft"),
+            spacing="2",
+            align="start",
+            width="100%",
+        ),
+        on_submit=on_submit,
+        no_validate=True,
+        id=form_id,
+        width="100%",
+    )
+
+
+def _current_notes() -> rx.Component:
+    """The notes of the item under discussion; the chair adds to them here."""
+    S = MeetingRoomState
+    return rx.cond(
+        ~S.i_am_conflicted,
+        rx.vstack(
+            rx.heading("Notes on this item", size="3", as_="h3"),
+            rx.cond(
+                S.current_notes.length() > 0,  # type: ignore[attr-defined]
+                rx.el.ul(rx.foreach(S.current_notes, _note_row), class_name="room-list", id="current-notes"),
+                rx.text("No notes yet.", size="2", id="current-notes"),
+            ),
+            rx.cond(
+                S.is_chair & (S.status == "open"),
+                _note_form("note-form", "note_text", "Note on this item", S.note_error, S.add_note),
+            ),
+            spacing="2",
+            width="100%",
+            aria_live="polite",
+        ),
+    )
+
+
+def _notes() -> rx.Component:
+    """Every note the participant is given, item by item."""
+    S = MeetingRoomState
+    return _section(
+        "Notes",
+        rx.cond(
+            S.notes.length() > 0,  # type: ignore[attr-defined]
+            rx.vstack(
+                rx.foreach(
+                    S.notes,
+                    lambda row: rx.match(
+                        row["kind"],
+                        ("heading", rx.heading(row["text"], size="2", as_="h3")),
+                        ("withheld", rx.text(row["text"], size="2", style={"font_style": "italic"})),
+                        rx.box(_note(row, correctable=row["item_id"] == ""), class_name="room-row", width="100%"),
+                    ),
+                ),
+                spacing="2",
+                width="100%",
+            ),
+            rx.text("The chair's notes appear here as they are written.", size="2"),
+        ),
+        rx.cond(
+            S.is_chair & (S.status == "open"),
+            _note_form(
+                "general-note-form", "general_note", "Note about the meeting", S.general_note_error, S.add_general_note
+            ),
+        ),
+        id="notes",
+        aria_live="polite",
+    )
+
+
+def _correct_dialog() -> rx.Component:
+    S = MeetingRoomState
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Correct a note"),
+            rx.dialog.description(
+                "Your correction replaces the note for everyone; the earlier wording stays on record.", size="2"
+            ),
+            rx.form(
+                rx.vstack(
+                    rx.el.label("Corrected note", html_for="correction", class_name="field-label"),
+                    rx.el.textarea(
+                        id="correction",
+                        name="correction",
+                        rows=3,
+                        default_value=S.correcting_text,
+                        key=S.correcting_id,
+                        class_name="field-input",
+                        aria_invalid=rx.cond(S.correct_error != "", "true", "false"),
+                        aria_describedby="correction-error",
+                    ),
+                    rx.cond(
+                        S.correct_error != "",
+                        rx.text(S.correct_error, color_scheme="red", size="2", id="correction-error", role="alert"),
+                        rx.text("", id="correction-error", class_name="visually-hidden"),
+                    ),
+                    dialog_buttons("Save the correction"),
+                    spacing="3",
+                    width="100%",
+                ),
+                on_submit=S.correct,
+                no_validate=True,
+                margin_top="1em",
+            ),
+        ),
+        open=S.correct_open,
+        on_open_change=S.set_correct_open,
     )
 
 
@@ -1107,7 +1387,7 @@ def _declare_dialog() -> rx.Component:
             ),
             rx.form(
                 rx.vstack(
-                    _textarea("Your interest", "reason", error=S.declare_error),
+                    text_area("Your interest", "reason", error=S.declare_error, rows=3),
                     rx.hstack(
                         rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
                         rx.button("Declare", type="submit"),
@@ -1140,14 +1420,15 @@ def _verbal_dialog() -> rx.Component:
             ),
             rx.form(
                 rx.vstack(
-                    _textarea("What you said", "what_was_said", error=errors.get("what_was_said", ""), rows=4),
+                    text_area("What you said", "what_was_said", error=errors.get("what_was_said", ""), rows=4),
                     select_input("Kind of information", "category", CATEGORY_OPTIONS, error=errors.get("category", "")),
                     select_input("Lawful basis", "basis", BASIS_OPTIONS, error=errors.get("basis", "")),
-                    _textarea(
+                    text_area(
                         "Why sharing it was necessary and proportionate",
                         "justification",
                         error=errors.get("justification", ""),
                         hint="Needed when sharing without consent.",
+                        rows=3,
                     ),
                     rx.hstack(
                         rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
@@ -1190,7 +1471,7 @@ def meeting_room_page() -> rx.Component:
                     _current_item(),
                     rx.grid(
                         _roster(),
-                        rx.vstack(_agenda(), _decisions(), spacing="4", width="100%"),
+                        rx.vstack(_agenda(), _notes(), _decisions(), spacing="4", width="100%"),
                         columns=rx.breakpoints(initial="1", md="2"),
                         spacing="4",
                         width="100%",
@@ -1198,6 +1479,7 @@ def meeting_room_page() -> rx.Component:
                     _join_dialog(),
                     _declare_dialog(),
                     _verbal_dialog(),
+                    _correct_dialog(),
                     spacing="4",
                     width="100%",
                 ),

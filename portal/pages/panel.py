@@ -4,6 +4,7 @@ calendar feed of their panels' meetings."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
@@ -11,7 +12,7 @@ import reflex as rx
 from dateutil.relativedelta import relativedelta
 from sqlmodel import Session
 
-from panels.meeting_pages import get_panel_page
+from panels.meeting_pages import get_panel_page, panel_form_options
 from panels.meetings import (
     MeetingRead,
     add_meeting,
@@ -23,14 +24,16 @@ from panels.meetings import (
     reset_calendar_token,
     timezone,
 )
+from panels.panel_config import PanelInput, get_panel_set_up, update_panel
 from portal import routes
 from portal.auth_state import AuthState
 from portal.components.forms import dynamic_select_input, select_input, text_input
 from portal.components.layout import PRODUCT_NAME, empty_state, page_shell
+from portal.components.panel_form import panel_form, parse_panel_form
 from sharing.config import get_settings
 from sharing.db import utcnow
 from sharing.errors import DomainError, InvalidInput, SessionExpired
-from sharing.permissions import Actor
+from sharing.permissions import Actor, Permission
 
 STATUS_LABELS = {"scheduled": "Scheduled", "open": "In progress", "closed": "Held", "cancelled": "Cancelled"}
 STATUS_COLOURS = {"scheduled": "blue", "open": "green", "closed": "gray", "cancelled": "red"}
@@ -79,6 +82,13 @@ class PanelState(AuthState):
     can_schedule: bool = False
     feed_url: str = ""
     errors: dict[str, str] = {}
+    can_manage: bool = False
+    editing: bool = False
+    edit_values: dict[str, str] = {}
+    edit_decisions: list[str] = []
+    edit_organisations: list[dict[str, str]] = []
+    edit_people: list[dict[str, str]] = []
+    edit_errors: dict[str, str] = {}
 
     def _reload(self, session: Session, actor: Actor) -> Actor:
         page = get_panel_page(session=session, actor=actor, panel_id=self.panel_id)
@@ -103,12 +113,17 @@ class PanelState(AuthState):
         self.past = [meeting_row(m) for m in page.past]
         self.is_chair = page.is_chair
         self.can_schedule = page.can_schedule
+        self.can_manage = actor.can(Permission.PANELS_PANELS_MANAGE)
         return actor
 
     @rx.event
     def load(self) -> Any:
-        raw = str(self.router.page.params.get("panel_id", ""))
+        raw = self._route_arg("panel_id")
         self.missing, self.name, self.feed_url, self.errors = "", "", "", {}
+        if not (raw.isdigit() and int(raw) == self.panel_id):
+            # Another panel: close the set-up form (a second load of the same page, as when
+            # the page finishes connecting, keeps it open with what was typed).
+            self.editing, self.edit_errors = False, {}
         if not raw.isdigit():
             self.missing = "There is no such panel."
             return self._load(lambda _session, actor: actor)
@@ -209,6 +224,90 @@ class PanelState(AuthState):
             "add-form",
         )
 
+    # --- changing the panel's set-up (administrators) ---------------------------------------
+
+    def _show_set_up(
+        self, current: PanelInput, organisations: list[tuple[int, str]], people: list[tuple[int, str]]
+    ) -> None:
+        self.edit_values = {
+            "name": current.name,
+            "purpose": current.purpose,
+            "chair_user_id": str(current.chair_user_id or ""),
+            "deputy_chair_user_id": str(current.deputy_chair_user_id or ""),
+            "cadence_rrule": current.cadence_rrule,
+            "cadence_starts_on": current.cadence_starts_on.isoformat() if current.cadence_starts_on else "",
+            "start_time": current.start_time,
+            "duration_minutes": str(current.duration_minutes),
+            "venue": current.venue,
+            "video_link": current.video_link,
+            "quorum_min_organisations": str(current.quorum_min_organisations),
+            "sharing_purpose": current.sharing_purpose,
+        }
+        self.edit_decisions = list(current.decision_types)
+        members, required = set(current.organisation_ids), set(current.quorum_required_organisation_ids)
+        self.edit_organisations = [
+            {
+                "value": str(i),
+                "label": name,
+                "member": "yes" if i in members else "",
+                "required": "yes" if i in required else "",
+            }
+            for i, name in organisations
+        ]
+        named = set(current.member_user_ids)
+        self.edit_people = [
+            {"value": str(i), "label": name, "member": "yes" if i in named else ""} for i, name in people
+        ]
+
+    @rx.event
+    def start_edit(self) -> Any:
+        panel_id = self.panel_id
+
+        def _read(session: Session, actor: Actor) -> None:
+            current = get_panel_set_up(session=session, actor=actor, panel_id=panel_id)
+            options = panel_form_options(session=session, actor=actor, panel_id=panel_id)
+            self._show_set_up(current, list(options.organisations), list(options.people))
+
+        try:
+            self._run(_read)
+        except DomainError as error:
+            return self._handle(error)
+        self.edit_errors = {}
+        self.editing = True
+        return None
+
+    @rx.event
+    def cancel_edit(self) -> None:
+        self.editing = False
+        self.edit_errors = {}
+
+    @rx.event
+    def save_panel(self, form_data: dict[str, Any]) -> Any:
+        """Save the changed set-up.  What the form does not show (agenda cut-off, pack lead
+        time, confidentiality statement) is kept as it is."""
+        fields, errors = parse_panel_form(form_data)
+        if errors:
+            self.edit_errors = errors
+            return None
+        panel_id = self.panel_id
+
+        def _save(session: Session, actor: Actor) -> str:
+            current = get_panel_set_up(session=session, actor=actor, panel_id=panel_id)
+            panel = update_panel(session=session, actor=actor, panel_id=panel_id, data=replace(current, **fields))
+            self._reload(session, actor)
+            return panel.name
+
+        try:
+            name = self._run(_save)
+        except InvalidInput as error:
+            self.edit_errors = error.field_errors
+            return None
+        except DomainError as error:
+            return self._handle(error)
+        self.editing = False
+        self.edit_errors = {}
+        return rx.toast.success(f"The {name}'s set-up is saved. Meetings already scheduled keep their times.")
+
     def _feed(self, reset: bool) -> Any:
         try:
             token = self._run(
@@ -268,6 +367,22 @@ def terms_of_reference() -> rx.Component:
             width="100%",
         ),
         width="100%",
+    )
+
+
+def edit_form() -> rx.Component:
+    S = PanelState
+    return panel_form(
+        heading="Change the panel's set-up",
+        submit_label="Save the changes",
+        form_id="panel-edit-form",
+        errors=S.edit_errors,
+        values=S.edit_values,
+        decisions=S.edit_decisions,
+        organisations=S.edit_organisations,
+        people=S.edit_people,
+        on_submit=S.save_panel,
+        on_cancel=S.cancel_edit,
     )
 
 
@@ -466,7 +581,19 @@ def panel_page() -> rx.Component:
             rx.callout(PanelState.missing, icon="ban", color_scheme="red", high_contrast=True, role="alert"),
             rx.vstack(
                 rx.link("All panels", href=routes.PANELS, size="2", underline="always"),
-                terms_of_reference(),
+                rx.cond(
+                    PanelState.editing,
+                    edit_form(),
+                    rx.vstack(
+                        terms_of_reference(),
+                        rx.cond(
+                            PanelState.can_manage,
+                            rx.button("Change the panel's set-up", on_click=PanelState.start_edit, variant="soft"),
+                        ),
+                        spacing="3",
+                        width="100%",
+                    ),
+                ),
                 rx.heading("Coming meetings", size="5", as_="h2"),
                 rx.cond(
                     PanelState.upcoming.length() > 0,  # type: ignore[attr-defined]

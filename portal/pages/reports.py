@@ -24,7 +24,14 @@ from panels.vocabulary import CaseCategory, CaseType, NotAsbReason, ReportChanne
 from portal import routes
 from portal.auth_state import AuthState
 from portal.case_params import local_input_value, parse_local_datetime
-from portal.components.forms import checkbox_group, dialog_buttons, dynamic_select_input, select_input, text_input
+from portal.components.forms import (
+    checkbox_group,
+    dialog_buttons,
+    dynamic_select_input,
+    select_input,
+    text_area,
+    text_input,
+)
 from portal.components.layout import PRODUCT_NAME, empty_state, page_shell
 from portal.formatting import local_time
 from sharing.config import get_settings
@@ -281,26 +288,6 @@ def field_error(error: rx.Var[str] | str, field_id: str) -> rx.Component:
     )
 
 
-def _textarea(label: str, name: str, error: rx.Var[str] | str, *, rows: int = 4, hint: str = "") -> rx.Component:
-    field_id = name.replace("_", "-")
-    return rx.vstack(
-        rx.el.label(label, html_for=field_id, class_name="field-label"),
-        *([rx.text(hint, size="1", color_scheme="gray", id=f"{field_id}-hint")] if hint else []),
-        rx.el.textarea(
-            id=field_id,
-            name=name,
-            rows=rows,
-            class_name="field-input",
-            aria_invalid=rx.cond(error != "", "true", "false"),
-            aria_describedby=f"{field_id}-hint {field_id}-error" if hint else f"{field_id}-error",
-        ),
-        field_error(error, field_id),
-        spacing="1",
-        width="100%",
-        align="stretch",
-    )
-
-
 def _report_form() -> rx.Component:
     errors = ReportsState.errors
     return rx.card(
@@ -354,7 +341,7 @@ def _report_form() -> rx.Component:
                     spacing="3",
                     width="100%",
                 ),
-                _textarea("What happened", "what_happened", errors.get("what_happened", "")),
+                text_area("What happened", "what_happened", error=errors.get("what_happened", "")),
                 rx.grid(
                     text_input("Where", "location", error=errors.get("location", ""), hint="A street or an address"),
                     dynamic_select_input(
@@ -467,10 +454,10 @@ def _triage_dialog() -> rx.Component:
                             width="100%",
                             align="stretch",
                         ),
-                        _textarea(
+                        text_area(
                             "Advice given",
                             "advice",
-                            errors.get("advice", ""),
+                            error=errors.get("advice", ""),
                             hint="The policy's words for the reason; change them to what you told the person.",
                         ),
                     ),

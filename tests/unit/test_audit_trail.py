@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,10 +17,13 @@ from sqlmodel import Session, SQLModel, col, select
 from sharing.audit import (
     GENESIS_HASH,
     AuditAction,
+    AuditRecord,
+    ChainReport,
     Outcome,
     compute_hash,
     list_events,
     record_event,
+    record_events,
     verify_chain,
 )
 from sharing.db import make_engine, transaction, utcnow
@@ -72,6 +76,40 @@ def test_events_are_chained_and_the_chain_verifies(engine: Engine) -> None:
     assert newest is not None and head is not None
     assert head.last_hash == newest.hash
     assert head.last_event_id == newest.id
+
+
+def test_events_appended_in_bulk_join_the_same_chain(engine: Engine) -> None:
+    label = unique("bulk")
+    records = [
+        AuditRecord(
+            action=AuditAction.REMINDER_RAISED, outcome=Outcome.SUCCESS, actor=SYSTEM_ACTOR, subject_type="case",
+            subject_id=i, detail={"i": i, 2: "two", "when": utcnow().date()},
+        )
+        for i in range(5)
+    ]  # fmt: skip
+    with transaction(engine) as session:
+        assert record_events(session, []) == []
+        before = record_event(session, action=AuditAction.DEMO_SEEDED, outcome=Outcome.SUCCESS, actor_label=label)
+        ids = record_events(session, [replace(r, actor_label=label) for r in records])
+        after = record_event(session, action=AuditAction.DEMO_SEEDED, outcome=Outcome.SUCCESS, actor_label=label)
+    stored = audit_events(engine, actor_label=label)
+    assert [e.id for e in stored] == [before.id, *ids, after.id]
+    for previous, event in itertools.pairwise(stored):
+        assert event.prev_hash == previous.hash
+    for event in stored:
+        assert event.hash == compute_hash(event)
+    assert stored[1].detail == {"i": 0, "2": "two", "when": str(utcnow().date())}
+    assert (stored[1].actor_label, stored[1].subject_id, stored[1].subject_type) == (label, "0", "case")
+
+    with transaction(engine) as session:
+        alone = record_events(session, records[:2])
+    with Session(engine) as session:
+        head = session.get(AuditChainHead, 1)
+        newest = session.get(AuditEvent, alone[-1])
+        report = verify_chain(session)
+    assert head is not None and newest is not None
+    assert (head.last_event_id, head.last_hash) == (newest.id, newest.hash)
+    assert report.ok, report
 
 
 def test_the_actor_is_recorded(engine: Engine) -> None:
@@ -315,6 +353,22 @@ def test_the_chain_continues_after_more_events(scratch: Engine) -> None:
     report = _verify(scratch)
     assert report.ok
     assert report.checked == 7
+
+
+def test_a_bulk_append_starts_a_fresh_chain_at_genesis(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{(tmp_path / 'fresh.db').as_posix()}")
+    SQLModel.metadata.create_all(engine)
+    try:
+        with transaction(engine) as session:
+            ids = record_events(
+                session, [AuditRecord(AuditAction.DEMO_SEEDED, Outcome.SUCCESS, detail={"n": n}) for n in range(3)]
+            )
+        with Session(engine) as session:
+            first = session.get(AuditEvent, ids[0])
+            assert first is not None and first.prev_hash == GENESIS_HASH
+            assert verify_chain(session) == ChainReport(True, 3)
+    finally:
+        engine.dispose()
 
 
 def test_detail_with_non_string_keys_still_verifies(engine: Engine) -> None:

@@ -187,6 +187,7 @@ def test_an_incident_is_headed_by_when_it_happened_with_its_evidence() -> None:
     assert row["evidence"] == [
         {
             "name": "door.png",
+            "href": "/evidence/5",
             "kind": "Photo",
             "type": "image/png",
             "size": "2.0 KB",

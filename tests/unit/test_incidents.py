@@ -12,26 +12,35 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
 
 from panels.case_models import Case, CaseEvent, Incident, IncidentEvidence
 from panels.cases import add_case_event
 from panels.incidents import (
     NOT_SHARED_WITH_YOU,
+    EvidenceFile,
     IncidentInput,
     add_evidence,
+    download_evidence,
     list_incidents,
     record_incident,
+    refresh_case_review_flags,
 )
-from panels.policy import READING_CASE_REVIEW, CasePolicy, set_case_policy
+from panels.policy import READING_CASE_REVIEW, CasePolicy, CaseReviewPolicy, ThresholdRule, set_case_policy
+from panels.reminders import sweep_reminders
+from portal import routes
+from portal.export_routes import export_routes
+from portal.session_cookie import SESSION_COOKIE
 from sharing.config import get_settings
 from sharing.db import transaction
 from sharing.disclosures import decide_disclosure
-from sharing.errors import InvalidInput, PermissionDenied
+from sharing.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 from sharing.models import AccessLog, InformationItem, OrganisationType, Role, StoredDocument
 from sharing.permissions import SYSTEM_ACTOR, Actor
 from sharing.vocabulary import WITHHELD, DataCategory, LawfulBasis
 from tests.unit.case_helpers import CaseWorld, case_world, make_case
-from tests.unit.helpers import audit_events, last_audit_id, load, update_row
+from tests.unit.helpers import audit_events, last_audit_id, load, start_session_for, update_row
 from tests.unit.sharing_helpers import Org, make_actor, make_agreement, make_person, share
 
 __all__ = ["case_world"]
@@ -584,3 +593,183 @@ def test_chronology_lines_of_an_incident_go_with_its_item(engine: Engine, case_w
         add_case_event(session, case=saved, actor=case_world.officer, kind="note", summary="Visited")  # type: ignore[arg-type]
     kinds = [(e.kind, e.item_id) for e in events_of(engine, case.id)]
     assert kinds[1:] == [("incident", incident.item_id), ("evidence", incident.item_id), ("note", case.summary_item_id)]
+
+
+# --- Downloading evidence ---------------------------------------------------------------------------
+
+
+def download(engine: Engine, actor: Actor, evidence_id: int | None) -> EvidenceFile:
+    assert evidence_id is not None
+    with transaction(engine) as session:
+        return download_evidence(session=session, actor=actor, evidence_id=evidence_id)
+
+
+def test_the_lead_downloads_evidence_as_it_was_added_and_it_is_logged(engine: Engine, case_world: CaseWorld) -> None:
+    case = make_case(engine, case_world.officer)
+    incident = record(engine, case_world.officer, case.id)
+    evidence = attach(engine, case_world.officer, incident.id, "letter", PDF, filename="warning letter.pdf")
+    since = last_audit_id(engine)
+    file = download(engine, case_world.officer, evidence.id)
+    assert (file.filename, file.content_type, file.content) == ("warning letter.pdf", "application/pdf", PDF)
+    (event,) = audit_events(engine, action="cases:evidence:downloaded", since=since)
+    assert (event.outcome, event.subject_id) == ("success", str(evidence.id))
+    assert event.detail["sha256"] == hashlib.sha256(PDF).hexdigest()
+    with Session(engine) as session:
+        logged = session.exec(
+            select(AccessLog.item_id, AccessLog.outcome).where(AccessLog.via == "evidence download")
+        ).all()
+    assert logged == [(incident.item_id, "owner")]
+
+
+def test_a_partner_downloads_only_the_evidence_of_incidents_wholly_shared_with_it(
+    engine: Engine, case_world: CaseWorld, shared_case: Case
+) -> None:
+    council, police = council_and_police(case_world)
+    whole = record(engine, case_world.officer, shared_case.id)
+    part = record(engine, case_world.officer, shared_case.id)
+    unshared = record(engine, case_world.officer, shared_case.id)
+    assert whole.item_id is not None and part.item_id is not None
+    disclose(engine, case_world, [whole.item_id])
+    partial = share(
+        engine, case_world.officer, [part.item_id], police, basis=LawfulBasis.CRIME_AND_DISORDER_S115,
+        categories=[DataCategory.ASB_HISTORY],
+    )  # fmt: skip
+    with transaction(engine) as session:
+        iso = make_actor(session, council, Role.INFORMATION_SHARING_OFFICER)
+    assert partial.id is not None
+    with transaction(engine) as session:
+        decide_disclosure(session=session, actor=iso, disclosure_id=partial.id, approve=True)
+    photos = {i.id: attach(engine, case_world.officer, i.id, "photo", PNG) for i in (whole, part, unshared)}
+
+    assert download(engine, case_world.police, photos[whole.id].id).content == PNG
+    since = last_audit_id(engine)
+    with pytest.raises(PermissionDenied) as error:
+        download(engine, case_world.police, photos[part.id].id)
+    assert (
+        error.value.message
+        == "Part of this incident is not shared with your organisation, so its evidence is not either."
+    )
+    assert [e.reason for e in audit_events(engine, action="access:permission:denied", since=since)] == [
+        "incident partly withheld"
+    ]
+    since = last_audit_id(engine)
+    with pytest.raises(PermissionDenied):
+        download(engine, case_world.police, photos[unshared.id].id)
+    assert [e.subject_id for e in audit_events(engine, action="sharing:item:read_denied", since=since)] == [
+        str(unshared.item_id)
+    ]
+    assert audit_events(engine, action="cases:evidence:downloaded", since=since) == []
+
+
+def test_evidence_that_changed_since_it_was_added_is_refused_and_the_failure_kept(
+    engine: Engine, case_world: CaseWorld
+) -> None:
+    case = make_case(engine, case_world.officer)
+    incident = record(engine, case_world.officer, case.id)
+    evidence = attach(engine, case_world.officer, incident.id, "photo", JPEG)
+    update_row(engine, StoredDocument, evidence.document_id, content=JPEG + b"tampered")
+    since = last_audit_id(engine)
+    with pytest.raises(DomainError) as error:
+        download(engine, case_world.officer, evidence.id)
+    assert "changed since it was added" in error.value.message
+    (event,) = audit_events(engine, action="cases:evidence:downloaded", since=since)
+    assert (event.outcome, event.reason) == ("failure", "checksum mismatch")
+
+
+def test_evidence_that_is_not_on_record_is_not_found(engine: Engine, case_world: CaseWorld) -> None:
+    with pytest.raises(NotFound):
+        download(engine, case_world.officer, 999_999)
+
+
+# --- Re-checking the ASB Case Review flag as time passes ------------------------------------------------
+
+
+def refresh(engine: Engine, now: datetime) -> list[int]:
+    with transaction(engine) as session:
+        return refresh_case_review_flags(session=session, actor=SYSTEM_ACTOR, now=now)
+
+
+def test_a_flag_lapses_when_the_incidents_age_out_and_says_so_once(engine: Engine, case_world: CaseWorld) -> None:
+    case = make_case(engine, case_world.officer)
+    for days_ago in (20, 10, 2):
+        record(engine, case_world.officer, case.id, incident_data(days_ago=days_ago))
+    assert load(engine, Case, case.id).case_review_eligible
+    assert case.id not in refresh(engine, NOW)  # nothing has changed yet (other tests' cases may have)
+
+    later = NOW + timedelta(days=200)
+    since = last_audit_id(engine)
+    assert case.id in refresh(engine, later)
+    saved: Case = load(engine, Case, case.id)
+    assert not saved.case_review_eligible
+    assert saved.case_review_reasons[0].endswith("threshold not met")
+    lapsed = [e for e in events_of(engine, case.id) if e.kind == "case_review_lapsed"]
+    assert len(lapsed) == 1 and lapsed[0].item_id == case.summary_item_id
+    assert len(audit_events(engine, action="cases:case_review:lapsed", subject_id=case.id, since=since)) == 1
+    assert case.id not in refresh(engine, later)
+    assert len([e for e in events_of(engine, case.id) if e.kind == "case_review_lapsed"]) == 1
+
+
+def test_a_council_that_changes_its_thresholds_sees_its_cases_flagged_by_them(
+    engine: Engine, case_world: CaseWorld
+) -> None:
+    case = make_case(engine, case_world.officer)
+    closed = make_case(engine, case_world.officer)
+    # Reported long after they happened: Dartford's default does not count them.
+    for target in (case, closed):
+        for days_ago in (60, 40, 20):
+            record(engine, case_world.officer, target.id, incident_data(days_ago=days_ago))
+    update_row(engine, Case, closed.id, status="closed")
+    assert not load(engine, Case, case.id).case_review_eligible
+    lenient = CaseReviewPolicy(
+        name="Any three in six months",
+        rules=[ThresholdRule(key="three", label="3 incidents in 6 months", min_incidents=3, window_months=6)],
+    )
+    with transaction(engine) as session:
+        set_case_policy(
+            session=session, actor=SYSTEM_ACTOR, organisation_id=case_world.council_id,
+            policy=CasePolicy(case_review=lenient),
+        )  # fmt: skip
+    since = last_audit_id(engine)
+    changed = refresh(engine, NOW)
+    assert case.id in changed and closed.id not in changed
+    assert load(engine, Case, case.id).case_review_eligible
+    assert not load(engine, Case, closed.id).case_review_eligible
+    flagged = audit_events(engine, action="cases:case_review:flagged", subject_id=case.id, since=since)
+    assert [e.actor_label for e in flagged] == ["system"]
+
+
+def test_the_daily_sweep_rechecks_the_flags(engine: Engine, case_world: CaseWorld) -> None:
+    case = make_case(engine, case_world.officer)
+    for days_ago in (20, 10, 2):
+        record(engine, case_world.officer, case.id, incident_data(days_ago=days_ago))
+    counts = sweep_reminders(engine=engine, now=NOW + timedelta(days=200))
+    assert counts.get("case_review_flags_changed", 0) >= 1
+    assert not load(engine, Case, case.id).case_review_eligible
+
+
+def test_the_evidence_address_sends_the_file_to_a_signed_in_reader_only(
+    engine: Engine, case_world: CaseWorld, make_user: Callable[..., tuple[int, str]]
+) -> None:
+    _, officer_email = make_user((Role.LEAD_OFFICER,), organisation_id=case_world.council_id)
+    _, police_email = make_user((Role.PANEL_MEMBER,), organisation_id=case_world.police_id)
+    case = make_case(engine, case_world.officer)
+    incident = record(engine, case_world.officer, case.id)
+    evidence = attach(engine, case_world.officer, incident.id, "photo", PNG, filename='door "front".png')
+    app = Starlette(routes=export_routes())
+    address = routes.evidence_file(evidence.id)  # type: ignore[arg-type]
+    assert TestClient(app, follow_redirects=False).get(address).status_code == 303
+    officer = start_session_for(engine, officer_email)
+    response = TestClient(app, cookies={SESSION_COOKIE: officer.token}).get(address)
+    assert response.status_code == 200
+    assert response.content == PNG
+    assert response.headers["content-type"] == "image/png"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["content-disposition"] == (
+        "attachment; filename=\"door _front_.png\"; filename*=UTF-8''door%20%22front%22.png"
+    )
+    police = start_session_for(engine, police_email)
+    refused = TestClient(app, cookies={SESSION_COOKIE: police.token}).get(address)
+    assert refused.status_code == 403
+    assert PNG not in refused.content
+    missing = TestClient(app, cookies={SESSION_COOKIE: officer.token}).get(routes.evidence_file(999_999))
+    assert missing.status_code == 404

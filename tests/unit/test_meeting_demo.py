@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from panels.action_models import Notification
 from panels.case_models import Case
 from panels.demo import DEMO_PANELS
 from panels.meeting_demo import NEXT_PSG_CASES, seed_meeting_demo
@@ -190,3 +191,22 @@ def test_seeding_again_adds_no_meetings(engine: Engine) -> None:
         assert seed_meeting_demo(session) is False
     with Session(engine) as session:
         assert len(session.exec(select(Meeting.id)).all()) == count
+
+
+def test_the_year_past_is_in_peoples_notifications_already_read_and_the_next_psg_is_not(db: Session) -> None:
+    if not _has_cases(db):
+        pytest.skip("the demo has no cases yet, so nothing was referred or published")
+    now = utcnow()
+    past = {f"/meetings/{m.id}" for m in db.exec(select(Meeting).where(col(Meeting.ends_at) < now))}
+    about_past = db.exec(select(Notification).where(col(Notification.link_path).in_(past))).all()
+    assert about_past, "the demo's past meetings told people of their agendas"
+    assert all(n.read_at is not None for n in about_past)
+    pc_jones = db.exec(select(User).where(User.email == "pc.jones@police.demo")).one()
+    upcoming = db.exec(
+        select(Notification).where(
+            Notification.recipient_user_id == pc_jones.id,
+            Notification.link_path == f"/meetings/{_next_psg(db).id}",
+            Notification.kind == "agenda_published",
+        )
+    ).all()
+    assert len(upcoming) == 1 and upcoming[0].read_at is None

@@ -11,9 +11,11 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from panels.decisions import ActionInput
+from panels.meeting_notes import write_note
 from panels.meeting_room import declare_interest, set_current_item
 from portal import routes
-from portal.pages.meeting_room import MeetingRoomState, RoomSnapshot, read_snapshot
+from portal.auth_state import AuthState
+from portal.pages.meeting_room import WITHHELD_NOTES, MeetingRoomState, RoomSnapshot, read_snapshot
 from sharing.db import transaction
 from sharing.permissions import Actor
 from tests.unit.helpers import audit_events, last_audit_id
@@ -82,6 +84,50 @@ def test_the_items_content_is_read_again_only_when_what_it_depends_on_changes(
     assert _snapshot(engine, world.chair, held.meeting_id).values["i_am_conflicted"] is False
 
 
+def test_the_notes_are_read_again_only_when_they_change_and_never_for_a_conflicted_item(
+    engine: Engine, meeting_world: MeetingWorld
+) -> None:
+    world = meeting_world
+    held = meeting_with_case(engine, world, present=(world.chair, world.police.member))
+    with transaction(engine) as session:
+        set_current_item(
+            session=session, actor=world.chair, meeting_id=held.meeting_id, agenda_item_id=held.agenda_item_id
+        )
+        write_note(session=session, actor=world.chair, meeting_id=held.meeting_id, agenda_item_id=held.agenda_item_id,
+                   text="The police visited twice in May.")  # fmt: skip
+    since = last_audit_id(engine)
+    first = _snapshot(engine, world.police.member, held.meeting_id)
+    assert first.notes is not None
+    heading, note = first.notes
+    assert (heading["kind"], heading["text"]) == ("heading", f"Item 1: case {held.case.reference}")
+    assert (note["kind"], note["text"], note["by"], note["item_id"]) == (
+        "note", "The police visited twice in May.", "Chair Person", str(held.agenda_item_id),
+    )  # fmt: skip
+
+    def again(notes_key: str) -> RoomSnapshot:
+        with transaction(engine) as session:
+            return read_snapshot(session, world.police.member, held.meeting_id, first.content_key, notes_key=notes_key)
+
+    assert again(first.notes_key).notes is None  # nothing new: not read, not recorded again
+    assert len(audit_events(engine, action="panels:notes:read", since=since)) == 1
+    with transaction(engine) as session:
+        write_note(session=session, actor=world.chair, meeting_id=held.meeting_id, agenda_item_id=None,
+                   text="Legal services sent apologies.")  # fmt: skip
+    fresh = again(first.notes_key).notes
+    assert fresh is not None
+    assert [(r["kind"], r["text"]) for r in fresh][:2] == [("heading", "About the meeting"),
+                                                          ("note", "Legal services sent apologies.")]  # fmt: skip
+
+    with transaction(engine) as session:
+        declare_interest(
+            session=session, actor=world.police.member, agenda_item_id=held.agenda_item_id, reason="My cousin."
+        )
+    conflicted = again(first.notes_key).notes
+    assert conflicted is not None
+    assert "The police visited twice in May." not in {r["text"] for r in conflicted}
+    assert conflicted[-1] == {"kind": "withheld", "item_id": str(held.agenda_item_id), "text": WITHHELD_NOTES}
+
+
 def _actions(rows: list[str], form: dict[str, Any]) -> tuple[list[ActionInput], str]:
     return MeetingRoomState._actions(SimpleNamespace(action_rows=rows), form)  # type: ignore[arg-type]
 
@@ -114,11 +160,15 @@ def test_action_rows_are_parsed_with_their_number_as_shown() -> None:
 
 
 def _state(generation: int, meeting_id: int, path: str, param: str) -> Any:
-    return SimpleNamespace(
+    """A state on the page ``path`` (a route pattern), at the address with ``param`` in it."""
+    address = path.replace("[meeting_id]", param)
+    state = SimpleNamespace(
         _watch_generation=generation,
         meeting_id=meeting_id,
-        router=SimpleNamespace(page=SimpleNamespace(path=path, params={"meeting_id": param})),
+        router=SimpleNamespace(route_id=path, url=SimpleNamespace(path=address)),
     )
+    state._route_arg = lambda name: AuthState._route_arg(state, name)  # type: ignore[arg-type]
+    return state
 
 
 def test_a_watcher_stops_when_the_browser_leaves_the_room_or_a_newer_one_starts() -> None:

@@ -1,12 +1,16 @@
-"""Panels as data: setting one up, what is checked, who may, and the demo panels' set-up."""
+"""Panels as data: setting one up and changing it (the form starts from its set-up and keeps what
+it does not show), what is checked, who may, and the demo panels' set-up."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from panels.demo import LEGAL, POLICE, SOLUTIONS
+from panels.meeting_pages import panel_form_options
 from panels.models import Panel, PanelMember, PanelOrganisation
 from panels.panel_config import (
     CCP_DECISION_TYPES,
@@ -14,15 +18,17 @@ from panels.panel_config import (
     PSG_DECISION_TYPES,
     TEP_DECISION_TYPES,
     create_panel,
+    get_panel_set_up,
     panel_input_of,
     update_panel,
 )
+from portal.components.panel_form import parse_panel_form
 from sharing.access import DENIED_MESSAGE
 from sharing.db import transaction
 from sharing.errors import InvalidInput, PermissionDenied
 from sharing.models import Organisation
 from tests.unit.helpers import audit_events, last_audit_id
-from tests.unit.meeting_helpers import MeetingWorld, meeting_world, panel_input
+from tests.unit.meeting_helpers import MeetingWorld, make_panel, meeting_world, panel_input
 
 __all__ = ["meeting_world"]
 
@@ -164,3 +170,77 @@ def test_the_demo_panels_are_configured_from_the_policies(db: Session) -> None:
     for panel in (psg, ccp, tep):
         assert all(key in DECISION_TYPES for key in panel.decision_types)
         assert panel.venue or panel.video_link
+
+
+def test_the_form_changing_a_panel_starts_from_its_set_up_for_administrators_only(
+    engine: Engine, meeting_world: MeetingWorld
+) -> None:
+    world = meeting_world
+    panel_id = make_panel(
+        engine, world, member_user_ids=[world.police.member.user_id], confidentiality_statement="Our own statement."
+    )
+    with transaction(engine) as session:
+        current = get_panel_set_up(session=session, actor=world.admin, panel_id=panel_id)
+    assert current.member_user_ids == [world.police.member.user_id]
+    assert (current.chair_user_id, current.deputy_chair_user_id) == (world.chair.user_id, world.deputy.user_id)
+    assert set(current.organisation_ids) == {o.id for o in world.orgs}
+    assert current.quorum_required_organisation_ids == [world.legal.org.id]
+    assert current.confidentiality_statement == "Our own statement."
+    for actor in (world.chair, world.police.member):
+        since = last_audit_id(engine)
+        with pytest.raises(PermissionDenied) as denied, transaction(engine) as session:
+            get_panel_set_up(session=session, actor=actor, panel_id=panel_id)
+        assert denied.value.message == DENIED_MESSAGE
+        (event,) = audit_events(engine, since=since)
+        assert (event.action, event.subject_type, event.subject_id, event.actor_user_id) == (
+            "access:permission:denied", "panel", str(panel_id), actor.user_id,
+        )  # fmt: skip
+
+    # An organisation on the panel that has since been deactivated is still offered when the
+    # panel is changed (saving must not drop it), though not for a new panel.
+    with transaction(engine) as session:
+        solutions = session.get(Organisation, world.solutions.org.id)
+        assert solutions is not None
+        solutions.active = False
+        session.add(solutions)
+    with transaction(engine) as session:
+        changing = panel_form_options(session=session, actor=world.admin, panel_id=panel_id)
+        new = panel_form_options(session=session, actor=world.admin)
+    assert world.solutions.org.id in {i for i, _ in changing.organisations}
+    assert world.solutions.org.id not in {i for i, _ in new.organisations}
+
+
+def test_a_change_made_through_the_form_keeps_what_the_form_does_not_show(
+    engine: Engine, meeting_world: MeetingWorld
+) -> None:
+    world = meeting_world
+    panel_id = make_panel(engine, world, agenda_cutoff_working_days=7, confidentiality_statement="Ours.")
+    fields, errors = parse_panel_form(
+        {
+            "name": "Renamed panel " + str(panel_id), "purpose": "New terms of reference.",
+            f"org_{world.council.org.id}": "on", f"org_{world.legal.org.id}": "on",
+            f"member_{world.legal.member.user_id}": "on", "chair_user_id": str(world.chair.user_id),
+            "deputy_chair_user_id": "", "cadence_rrule": "", "cadence_preset": "FREQ=MONTHLY;BYDAY=1WE",
+            "start_time": "14:00", "duration_minutes": "90", "venue": "Civic Centre",
+            "quorum_min_organisations": "2", f"required_{world.legal.org.id}": "on",
+            "sharing_purpose": "asb_case_management", "decision_action_plan": "on", "decision_made_up": "on",
+        }
+    )  # fmt: skip
+    assert errors == {}
+    with transaction(engine) as session:
+        current = get_panel_set_up(session=session, actor=world.admin, panel_id=panel_id)
+        update_panel(session=session, actor=world.admin, panel_id=panel_id, data=replace(current, **fields))
+    with transaction(engine) as session:
+        saved = get_panel_set_up(session=session, actor=world.admin, panel_id=panel_id)
+    assert (saved.purpose, saved.member_user_ids, saved.deputy_chair_user_id) == (
+        "New terms of reference.", [world.legal.member.user_id], None,
+    )  # fmt: skip
+    assert (saved.cadence_rrule, saved.start_time, saved.decision_types) == (
+        "FREQ=MONTHLY;BYDAY=1WE", "14:00", ["action_plan"],
+    )  # fmt: skip
+    assert (saved.agenda_cutoff_working_days, saved.confidentiality_statement) == (7, "Ours.")  # kept
+    assert parse_panel_form({"duration_minutes": "an hour", "cadence_starts_on": "8/6/2030"})[1] == {
+        "duration_minutes": "Enter a whole number.",
+        "cadence_starts_on": "Enter the date as day, month and year.",
+        "cadence_rrule": "Choose how often the panel meets, or write the pattern.",
+    }

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from panels.case_models import CaseEvent, CaseParty, Intervention
+from panels.case_models import Case, CaseEvent, CaseParty, Intervention
 from panels.decisions import (
     ActionInput,
     DecisionInput,
@@ -25,6 +25,7 @@ from panels.meeting_room import close_meeting, declare_interest
 from panels.minutes import approve_minutes, circulate_minutes, comment_on_minutes, draft_minutes
 from panels.models import Decision, DecisionAction, DecisionAmendment, Minutes, Panel, Referral
 from panels.panel_config import CCP_DECISION_TYPES, PSG_DECISION_TYPES
+from panels.remedies import record_panel_remedy
 from sharing.db import transaction
 from sharing.errors import InvalidInput, PermissionDenied
 from sharing.models import InformationItem, OrganisationType
@@ -152,6 +153,52 @@ def test_authorising_a_nosp_creates_the_planned_legal_remedy(engine: Engine, mee
         assert words.category == "housing"
     actions = [e.action for e in audit_events(engine, since=since)]
     assert "cases:intervention:recorded" in actions and actions[-1] == "panels:decision:recorded"
+
+
+def test_the_remedy_a_panel_authorises_goes_through_the_remedies_service(
+    engine: Engine, meeting_world: MeetingWorld
+) -> None:
+    world = meeting_world
+    held = meeting_with_case(engine, world, present=(world.council.member, world.legal.member))
+    tenant = make_person(engine, world.council.officer)
+    with transaction(engine) as session:
+        session.add(CaseParty(case_id=held.case.id, person_id=tenant.id, role="alleged_perpetrator",  # type: ignore[arg-type]
+                              tenure="council_tenant"))  # fmt: skip
+    since = last_audit_id(engine)
+    # The deputy works for the police, not the council that leads the case: the panel authorises it.
+    decision = _decide(
+        engine, world.deputy, held.agenda_item_id,
+        DecisionInput("authorise_notice_of_intention_demotion", "Demotion is proportionate."),
+    )  # fmt: skip
+    with Session(engine) as session:
+        intervention = session.get(Intervention, decision.intervention_id)
+        assert intervention is not None
+        assert (intervention.subject_person_id, intervention.recorded_by_user_id, intervention.status) == (
+            tenant.id, world.deputy.user_id, "planned",
+        )  # fmt: skip
+        case = session.get(Case, held.case.id)
+        assert case is not None and case.stage == "legal_remedies"  # moved on, as for any legal remedy
+        lines = session.exec(
+            select(CaseEvent.summary).where(CaseEvent.case_id == held.case.id, CaseEvent.kind == "intervention")
+        ).all()
+    assert any(
+        line.startswith("Notice of Intention to apply for a Demotion Order planned (authorised by") for line in lines
+    )
+    recorded = audit_events(engine, action="cases:intervention:recorded", since=since)
+    assert [(e.actor_user_id, e.detail["status"]) for e in recorded] == [(world.deputy.user_id, "planned")]  # type: ignore[index]
+
+    # Only the panel's chair or deputy, only the decision's own remedy, once.
+    with pytest.raises(PermissionDenied), transaction(engine) as session:
+        record_panel_remedy(session=session, actor=world.legal.member, decision_id=decision.id)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput), transaction(engine) as session:
+        record_panel_remedy(session=session, actor=world.chair, decision_id=decision.id)  # type: ignore[arg-type]
+    other = meeting_with_case(engine, world, present=(world.council.member, world.legal.member))
+    plan = _decide(engine, world.chair, other.agenda_item_id, PLAN)
+    with pytest.raises(InvalidInput) as invalid, transaction(engine) as session:
+        record_panel_remedy(session=session, actor=world.chair, decision_id=plan.id)  # type: ignore[arg-type]
+    assert invalid.value.field_errors == {
+        "decision_type": "That decision authorises no legal remedy, or it is already recorded."
+    }
 
 
 def test_a_notice_of_intention_and_restoring_a_tenancy(engine: Engine, meeting_world: MeetingWorld) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from panels.meeting_room import (
+    VerbalShareOutcome,
     declare_interest,
     join_meeting,
     log_verbal_disclosure,
@@ -17,17 +18,26 @@ from panels.meeting_room import (
     set_current_item,
 )
 from panels.meetings import MeetingUnavailable
-from panels.models import Attendance, VerbalDisclosure
+from panels.models import Attendance, Panel, VerbalDisclosure
 from sharing.access import DENIED_MESSAGE
 from sharing.db import transaction
+from sharing.disclosures import NOT_SAID_BY_YOU, DisclosureRequest, record_spoken_disclosure
 from sharing.errors import InvalidInput, PermissionDenied
-from sharing.models import Disclosure
-from sharing.vocabulary import DataCategory, LawfulBasis
+from sharing.models import Disclosure, OrganisationType
+from sharing.permissions import Actor, Permission
+from sharing.vocabulary import DataCategory, LawfulBasis, Purpose
 from tests.unit.helpers import audit_events, last_audit_id
 from tests.unit.meeting_helpers import MeetingWorld, attend, load_meeting, meeting_with_case, meeting_world
-from tests.unit.sharing_helpers import JUSTIFICATION, make_agreement
+from tests.unit.sharing_helpers import JUSTIFICATION, make_agency, make_agreement, make_item
 
 __all__ = ["meeting_world"]
+
+
+def _panel_name(engine: Engine, panel_id: int) -> str:
+    with Session(engine) as session:
+        panel = session.get(Panel, panel_id)
+        assert panel is not None
+        return panel.name
 
 
 def _quorum(engine: Engine, meeting_id: int, agenda_item_id: int | None = None) -> tuple[bool, str]:
@@ -178,11 +188,6 @@ def test_information_said_aloud_is_recorded_as_a_disclosure_to_each_organisation
     held = meeting_with_case(
         engine, world, present=(world.police.officer, world.council.member, world.legal.member, world.solutions.member)
     )
-    with pytest.raises(PermissionDenied) as error, transaction(engine) as session:
-        log_verbal_disclosure(session=session, actor=world.police.member, agenda_item_id=held.agenda_item_id,
-                              what_was_said="x", category=DataCategory.ALLEGATIONS_OF_CRIME,
-                              basis=LawfulBasis.CRIME_AND_DISORDER_S115)  # fmt: skip
-    assert error.value.message == DENIED_MESSAGE  # panel members cannot share on their agency's behalf
     since = last_audit_id(engine)
     with transaction(engine) as session:
         outcomes = log_verbal_disclosure(
@@ -212,3 +217,85 @@ def test_information_said_aloud_is_recorded_as_a_disclosure_to_each_organisation
     assert actions.count("sharing:disclosure:requested") == 2
     assert "sharing:disclosure:refused" in actions
     assert actions[-1] == "panels:disclosure:verbal_logged"
+
+
+def _say(
+    engine: Engine, actor: Actor, agenda_item_id: int, said: str = "He was cautioned for criminal damage."
+) -> list[VerbalShareOutcome]:
+    with transaction(engine) as session:
+        return log_verbal_disclosure(
+            session=session, actor=actor, agenda_item_id=agenda_item_id, what_was_said=said,
+            category=DataCategory.ALLEGATIONS_OF_CRIME, basis=LawfulBasis.CRIME_AND_DISORDER_S115,
+            justification=JUSTIFICATION,
+        )  # fmt: skip
+
+
+def test_a_partner_at_the_panel_records_what_they_told_the_meeting(engine: Engine, meeting_world: MeetingWorld) -> None:
+    world = meeting_world
+    make_agreement(engine, world.council.iso, [world.council.org, world.police.org, world.legal.org])
+    held = meeting_with_case(engine, world, present=(world.police.member, world.council.member, world.legal.member))
+    assert not world.police.member.can(Permission.SHARING_DISCLOSURES_REQUEST)  # a panel member, not a sharer
+    since = last_audit_id(engine)
+    outcomes = _say(engine, world.police.member, held.agenda_item_id)
+    assert {(o.organisation, o.status) for o in outcomes} == {
+        (world.council.org.name, "awaiting_approval"),
+        (world.legal.org.name, "awaiting_approval"),
+    }
+    with Session(engine) as session:
+        shared = session.get(Disclosure, outcomes[0].disclosure_id)
+        assert shared is not None
+        assert (shared.discloser_organisation_id, shared.requested_by_user_id) == (
+            world.police.org.id, world.police.member.user_id,
+        )  # fmt: skip
+    events = audit_events(engine, actor_user_id=world.police.member.user_id, since=since)
+    assert [e.action for e in events] == [
+        "sharing:item:created", "sharing:disclosure:requested", "sharing:disclosure:requested",
+        "panels:disclosure:verbal_logged",
+    ]  # fmt: skip
+
+
+def test_an_absent_member_an_outsider_and_an_administrator_are_refused_and_audited(
+    engine: Engine, meeting_world: MeetingWorld
+) -> None:
+    world = meeting_world
+    held = meeting_with_case(engine, world, present=(world.council.member,))
+    attend(engine, world, held.meeting_id, world.police.member, status="apologies")
+    outsider = make_agency(engine, OrganisationType.HEALTH, "Outsider").member
+    refusals = {
+        world.police.member.user_id: ("Join the meeting before recording what you shared.", "not present"),
+        world.legal.member.user_id: ("Join the meeting before recording what you shared.", "not present"),
+        outsider.user_id: (f"Your organisation does not sit on the {_panel_name(engine, held.panel_id)}.",
+                           "not a member of the panel"),
+        world.admin.user_id: (DENIED_MESSAGE, "lacks panels:meetings:attend"),
+    }  # fmt: skip
+    for actor in (world.police.member, world.legal.member, outsider, world.admin):
+        since = last_audit_id(engine)
+        with pytest.raises(PermissionDenied) as error:
+            _say(engine, actor, held.agenda_item_id)
+        message, reason = refusals[actor.user_id]
+        assert error.value.message == message
+        (event,) = audit_events(engine, since=since)
+        assert (event.action, event.outcome, event.actor_user_id, event.reason) == (
+            "access:permission:denied", "denied", actor.user_id, reason,
+        )  # fmt: skip
+    with Session(engine) as session:
+        assert session.exec(select(VerbalDisclosure).where(VerbalDisclosure.meeting_id == held.meeting_id)).all() == []
+
+
+def test_only_ones_own_words_go_out_as_a_spoken_disclosure(engine: Engine, meeting_world: MeetingWorld) -> None:
+    world = meeting_world
+    make_agreement(engine, world.council.iso, [world.council.org, world.police.org])
+    item_id = make_item(engine, world.police.officer, (("summary", DataCategory.ALLEGATIONS_OF_CRIME),))
+    since = last_audit_id(engine)
+    with pytest.raises(PermissionDenied) as error, transaction(engine) as session:
+        record_spoken_disclosure(
+            session=session, actor=world.police.member,
+            request=DisclosureRequest(
+                item_ids=[item_id], recipient_organisation_id=world.council.org.id,
+                purpose=Purpose.ASB_CASE_MANAGEMENT, basis=LawfulBasis.CRIME_AND_DISORDER_S115,
+                justification=JUSTIFICATION,
+            ),
+        )  # fmt: skip
+    assert error.value.message == NOT_SAID_BY_YOU  # the force's other records are not theirs to share
+    (event,) = audit_events(engine, since=since)
+    assert (event.action, event.reason) == ("access:permission:denied", "not the speaker's own words")

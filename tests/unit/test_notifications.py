@@ -19,11 +19,13 @@ from sqlmodel import Session, col, select
 from panels.action_models import EmailOutbox, Notification
 from panels.notifications import (
     CLAIM_TIMEOUT,
+    Notice,
     list_notifications,
     list_outbox,
     mark_all_read,
     mark_read,
     notify,
+    notify_many,
     queue_daily_digests,
     send_outbox,
     set_email_mode,
@@ -32,7 +34,7 @@ from panels.notifications import (
 from sharing.config import Settings
 from sharing.db import transaction, utcnow
 from sharing.errors import InvalidInput, NotFound, PermissionDenied
-from sharing.models import Role
+from sharing.models import Role, User
 from sharing.permissions import Actor
 from tests.conftest import actor_of
 from tests.unit.action_helpers import add, notifications_of
@@ -311,3 +313,43 @@ def test_inactive_people_are_not_told(
     update_row(engine, User, user_id, is_active=False)
     with transaction(engine) as session:
         assert notify(session, user_ids=[user_id], kind="x", title="t", body="", link_path="/") == []
+
+
+def test_many_notices_at_once_honour_each_persons_email_preference(
+    engine: Engine, case_world: CaseWorld, make_user: Callable[..., tuple[int, str]]
+) -> None:
+    council = case_world.council_id
+    now_user, now_email = make_user((Role.LEAD_OFFICER,), organisation_id=council, password=None)
+    later_user, _ = make_user((Role.LEAD_OFFICER,), organisation_id=council, password=None)
+    gone_user, _ = make_user((Role.LEAD_OFFICER,), organisation_id=council, password=None)
+    with transaction(engine) as session:
+        set_email_mode(session=session, actor=actor_of(engine, later_user), email_mode="daily_digest")
+    update_row(engine, User, gone_user, is_active=False)
+    notices = [
+        Notice([now_user, later_user, gone_user, now_user], "action_due", f"Action {n} due today", "Due today.",
+               f"/actions/{n}", f"ASB-2026-{n:04d}")
+        for n in range(1, 4)
+    ]  # fmt: skip
+    with transaction(engine) as session:
+        ids = notify_many(session, notices)
+    assert len(ids) == 6 and ids == sorted(ids)
+    with Session(engine) as session:
+        made = list(
+            session.exec(select(Notification).where(col(Notification.id).in_(ids)).order_by(col(Notification.id)))
+        )
+        emails = {e.id: e for e in session.exec(select(EmailOutbox).where(EmailOutbox.recipient_user_id == now_user))}
+    assert [(n.recipient_user_id, n.title, n.case_reference) for n in made if n] == [
+        (who, f"Action {n} due today", f"ASB-2026-{n:04d}") for n in range(1, 4) for who in (now_user, later_user)
+    ]
+    for n in made:
+        assert n is not None
+        if n.recipient_user_id == later_user:  # waits for the daily digest
+            assert (n.email_state, n.email_outbox_id) == ("pending", None)
+            continue
+        assert n.email_state == "queued" and n.email_outbox_id is not None
+        outbox = emails[n.email_outbox_id]
+        assert outbox.dedupe_key == f"notification:{n.id}" and outbox.to_address == now_email
+        assert outbox.subject == f"ASB Panel Portal: {n.title}"
+        assert outbox.body.startswith(f"{n.title}\nDue today.\nOpen it in the portal: ") and n.link_path in outbox.body
+    assert len(emails) == 3
+    assert notifications_of(engine, gone_user) == []

@@ -14,12 +14,15 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from panels import reminders as reminders_module
 from panels.action_models import Notification, Reminder, ReminderKind
 from panels.action_plans import record_victim_contact
 from panels.case_models import Case, Intervention
 from panels.policy import CasePolicy, ContactCadence, LegalClocks, StagePolicy, set_case_policy
 from panels.reminders import (
     SWEEP_STEPS,
+    ChunksFailed,
+    Due,
     SweepIncomplete,
     action_reminders,
     agreement_reminders,
@@ -30,11 +33,14 @@ from panels.reminders import (
     next_plan_review_on,
     plan_reminders,
     queue_manager_digests,
+    raise_in_chunks,
+    raise_reminders,
     register_sweep_step,
     sar_reminders,
     stage_reminders,
     sweep_reminders,
 )
+from sharing.audit import verify_chain
 from sharing.db import transaction
 from sharing.models import AgreementParty, OrganisationType, Role, SharingAgreement, SubjectAccessRequest
 from sharing.permissions import SYSTEM_ACTOR
@@ -438,3 +444,136 @@ def test_notifications_made_by_reminders_carry_no_personal_data(engine: Engine, 
     for n in made:
         assert "Smith" not in n.title + n.body and "Acacia" not in n.title + n.body
     assert ReminderKind.ACTION_DUE in {n.kind for n in made}
+
+
+# --- Raising in chunks -----------------------------------------------------------------------------
+
+
+def chunk_dues(stem: str, count: int, **about: Any) -> list[Due]:
+    return [
+        Due(f"{stem}:{n}", ReminderKind.RETENTION_DUE, D, f"Reminder {n}", "Words only.", "/sharing/records", **about)
+        for n in range(count)
+    ]
+
+
+def told_about(engine: Engine, stem: str) -> list[tuple[str, int]]:
+    """(key, recipient) of every notification a reminder under ``stem`` made."""
+    with Session(engine) as session:
+        return list(
+            session.exec(
+                select(Reminder.dedupe_key, Notification.recipient_user_id)
+                .join(Notification, col(Notification.reminder_id) == col(Reminder.id))
+                .where(col(Reminder.dedupe_key).startswith(stem))
+                .order_by(col(Notification.id))
+            ).all()
+        )
+
+
+def chain_verifies(engine: Engine) -> bool:
+    with Session(engine) as session:
+        return verify_chain(session).ok
+
+
+def test_chunks_skip_keys_raised_already_and_raise_the_rest_once(
+    engine: Engine, make_user: Callable[..., tuple[int, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("panels.reminders.SWEEP_CHUNK", 3)
+    first, _ = make_user(password=None)
+    second, _ = make_user(password=None)
+    stem = unique("chunk")
+    dues = chunk_dues(stem, 8)
+    with transaction(engine) as session:  # raised by an earlier run
+        raise_reminders(session, [(dues[1], [first]), (dues[4], [first])], now=noon(D))
+    since = last_audit_id(engine)
+    raised = raise_in_chunks(engine=engine, pending=[(d, [first, second, first]) for d in dues], now=noon(D))
+    assert raised == {ReminderKind.RETENTION_DUE: 6}
+    assert [r.dedupe_key for r in reminders_with(engine, f"{stem}:")] == [dues[n].key for n in (1, 4, 0, 2, 3, 5, 6, 7)]
+    new = [dues[n].key for n in (0, 2, 3, 5, 6, 7)]
+    assert told_about(engine, f"{stem}:") == [(dues[n].key, first) for n in (1, 4)] + [
+        (key, who) for key in new for who in (first, second)
+    ]
+    events = audit_events(engine, since=since, action="notifications:reminder:raised")
+    assert [e.detail["key"] for e in events if e.detail["key"].startswith(stem)] == new
+    assert all(e.detail["recipients"] == [first, second, first] for e in events if e.detail["key"] in new)
+    assert chain_verifies(engine)
+    # Again: nothing.
+    since = last_audit_id(engine)
+    assert raise_in_chunks(engine=engine, pending=[(d, [first]) for d in dues], now=noon(D)) == {}
+    assert len(told_about(engine, f"{stem}:")) == 14
+    assert audit_events(engine, since=since) == []
+
+
+def test_a_chunk_meeting_a_key_raised_after_its_check_is_checked_again_and_raises_the_rest_once(
+    engine: Engine, make_user: Callable[..., tuple[int, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another sweep raised one of the chunk's keys between the check and the insert: the
+    unique key refuses the insert, the chunk rolls back whole and is tried again."""
+    monkeypatch.setattr("panels.reminders.SWEEP_CHUNK", 4)
+    user, _ = make_user(password=None)
+    stem = unique("race")
+    dues = chunk_dues(stem, 6)
+    with transaction(engine) as session:  # the other sweep's
+        raise_reminders(session, [(dues[2], [user])], now=noon(D))
+    checks = {"stale": 2}  # both checks of the first attempt ran before the other sweep committed
+    real_check = reminders_module._not_raised
+
+    def check(session: Session, pending: Any) -> list[Any]:
+        pending = list(pending)
+        fresh = real_check(session, pending)
+        if checks["stale"] and any(due.key == dues[2].key for due, _ in pending):
+            checks["stale"] -= 1
+            return [p for p in pending if p in fresh or p[0].key == dues[2].key]
+        return fresh
+
+    monkeypatch.setattr("panels.reminders._not_raised", check)
+    since = last_audit_id(engine)
+    raised = raise_in_chunks(engine=engine, pending=[(d, [user]) for d in dues], now=noon(D))
+    assert checks["stale"] == 0
+    assert raised == {ReminderKind.RETENTION_DUE: 5}
+    assert sorted(r.dedupe_key for r in reminders_with(engine, f"{stem}:")) == sorted(d.key for d in dues)
+    assert sorted(told_about(engine, f"{stem}:")) == sorted((d.key, user) for d in dues)
+    events = audit_events(engine, since=since, action="notifications:reminder:raised")
+    assert [e.detail["key"] for e in events] == [dues[n].key for n in (0, 1, 3, 4, 5)]
+    assert chain_verifies(engine)
+
+
+def test_a_chunk_that_fails_loses_only_itself(
+    engine: Engine, make_user: Callable[..., tuple[int, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("panels.reminders.SWEEP_CHUNK", 2)
+    user, _ = make_user(password=None)
+    stem = unique("broken")
+    dues = chunk_dues(stem, 6)
+    # A case that does not exist: the database refuses the reminder, however often it is tried.
+    dues[3] = Due(f"{stem}:3", ReminderKind.STAGE_REVIEW_DUE, D, "Case review", "", "/cases/0", case_id=-1)
+    with pytest.raises(ChunksFailed, match="1 of 3 chunks") as failed:
+        raise_in_chunks(engine=engine, pending=[(d, [user]) for d in dues], now=noon(D))
+    assert failed.value.raised == {ReminderKind.RETENTION_DUE: 4}
+    assert [r.dedupe_key for r in reminders_with(engine, f"{stem}:")] == [dues[n].key for n in (0, 1, 4, 5)]
+    assert [key for key, _ in told_about(engine, f"{stem}:")] == [dues[n].key for n in (0, 1, 4, 5)]
+    assert chain_verifies(engine)
+
+
+def test_the_sweep_raises_in_chunks_and_the_audit_trail_still_verifies(
+    engine: Engine, case_world: CaseWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("panels.reminders.SWEEP_CHUNK", 2)
+    cw = case_world
+    keys, titles = [], []
+    for _ in range(3):
+        case = make_case(engine, cw.officer)
+        action = add(
+            engine, cw.officer, case.id, owner_organisation_id=cw.police_id, owner_user_id=cw.police.user_id,
+            due_on=D, today=D,
+        )  # fmt: skip
+        keys.append(f"action:{action.id}:due:{D}")
+        titles.append(f"Action {action.number} due today on case {case.reference}")
+    since = last_audit_id(engine)
+    sweep(engine, D)
+    sweep(engine, D)
+    assert [r.dedupe_key for key in keys for r in reminders_with(engine, key)] == keys
+    raised = audit_events(engine, since=since, action="notifications:reminder:raised", subject_type="case_action")
+    assert sorted(e.detail["key"] for e in raised if e.detail["key"] in keys) == sorted(keys)
+    told = [n.title for n in notifications_of(engine, cw.police.user_id) if n.kind == ReminderKind.ACTION_DUE]
+    assert sorted(told) == sorted(titles)
+    assert chain_verifies(engine)

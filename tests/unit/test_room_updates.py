@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import uuid
 
-from portal.room_updates import Change, RoomChanges
+import pytest
+
+from portal.room_updates import Change, RedisFanOut, RoomChanges
 
 LONG = 30.0  # a poll interval no test waits for: only nudges move these tests on
 
@@ -130,5 +133,53 @@ def test_what_everyone_sees_is_read_once_per_change_and_handed_to_every_waiter()
         changes.nudge(1)  # nothing changed: the version is read, the room is not
         assert await changes.wait_for_change(1, "b", timeout=0.01) is None
         assert states == [1, 1]
+
+    asyncio.run(scenario())
+
+
+def _redis_url() -> str:
+    """A Redis database of its own on this machine's server (the portal's tests use no other)."""
+    import redis
+
+    url = "redis://127.0.0.1:6379/13"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("No Redis server at 127.0.0.1:6379")
+    return url
+
+
+def test_with_redis_a_nudge_in_one_worker_wakes_the_rooms_of_the_others() -> None:
+    url = _redis_url()
+
+    async def scenario() -> None:
+        channel = f"test-rooms-{uuid.uuid4().hex}"
+        versions = Versions(m1="a")
+        here = RoomChanges(versions, None, poll_seconds=LONG, fan_out=RedisFanOut(url, channel))
+        there = RoomChanges(versions, None, poll_seconds=LONG, fan_out=RedisFanOut(url, channel))
+        assert await there.wait_for_change(1, "", timeout=5) == Change("a", None)
+        assert await here.wait_for_change(1, "", timeout=5) == Change("a", None)
+        await asyncio.sleep(0.3)  # both listeners subscribed
+        waiting = asyncio.create_task(there.wait_for_change(1, "a", timeout=5))
+        await asyncio.sleep(0)
+        versions.versions[1] = "b"
+        here.nudge(1)  # only "here" is told; "there" polls every LONG seconds
+        assert await waiting == Change("b", None)
+
+    asyncio.run(scenario())
+
+
+def test_an_unreachable_redis_costs_a_poll_not_the_change() -> None:
+    async def scenario() -> None:
+        versions = Versions(m1="a")
+        changes = RoomChanges(
+            versions, None, poll_seconds=LONG, fan_out=RedisFanOut("redis://127.0.0.1:1/0", "nowhere")
+        )
+        assert await changes.wait_for_change(1, "", timeout=5) == Change("a", None)
+        waiting = asyncio.create_task(changes.wait_for_change(1, "a", timeout=5))
+        await asyncio.sleep(0)
+        versions.versions[1] = "b"
+        changes.nudge(1)  # publishing fails (logged); the local room still wakes
+        assert await waiting == Change("b", None)
 
     asyncio.run(scenario())

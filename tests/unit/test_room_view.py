@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from panels.agenda import NOT_PUBLISHED
 from panels.decisions import ActionInput, DecisionInput, record_decision
+from panels.meeting_notes import correct_note, write_note
 from panels.meeting_room import (
     close_meeting,
     declare_interest,
@@ -197,6 +198,15 @@ def test_the_room_version_moves_with_every_change_the_room_shows(engine: Engine,
             what_was_said="Two arrests at the address last month.", category=DataCategory.ALLEGATIONS_OF_CRIME,
             basis=LawfulBasis.CRIME_AND_DISORDER_S115, justification=JUSTIFICATION,
         )  # fmt: skip
+    assert moved()
+    with transaction(engine) as session:
+        note = write_note(
+            session=session, actor=world.chair, meeting_id=held.meeting_id, agenda_item_id=held.agenda_item_id,
+            text="Two arrests confirmed by the police.",
+        )  # fmt: skip
+    assert moved()
+    with transaction(engine) as session:
+        correct_note(session=session, actor=world.chair, note_id=note.id, text="Two arrests, one charge.")  # type: ignore[arg-type]
     assert moved()
     with transaction(engine) as session:
         record_decision(session=session, actor=world.chair, agenda_item_id=held.agenda_item_id, data=PLAN)

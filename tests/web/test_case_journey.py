@@ -314,6 +314,16 @@ def test_evidence_stage_interventions_and_case_review(engine: Engine, page: Page
     expect(row).to_contain_text("image/png")
     expect(row).to_contain_text(f"{len(PNG)} bytes")
     expect(row).to_contain_text(hashlib.sha256(PNG).hexdigest())
+    # The file comes back as it was added, to the signed-in officer.
+    with page.expect_download() as download:
+        row.get_by_role("link", name="door.png").click()
+    assert Path(download.value.path()).read_bytes() == PNG
+    assert download.value.suggested_filename == "door.png"
+    # The case links to its shared action plan.
+    page.locator("#case-plan-link").click()
+    expect(page).to_have_url(re.compile(rf"/cases/{case_id}/plan$"))
+    _open(page, case_id)
+    expect(page.get_by_role("heading", name=f"Case {reference}", level=1)).to_be_visible()
 
     # Stage: moved with a reason.
     _tab(page, "Stage and closure")

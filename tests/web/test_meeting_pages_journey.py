@@ -1,6 +1,7 @@
 """The panel and meeting pages: PC Jones opens the next Problem Solving Group's pack and sees
 what was shared with Eastshire Police and "Withheld" where it was not; the ASB officer refers
-a case and sees it land on the next available meeting; the chair accepts it and publishes."""
+a case and sees it land on the next available meeting; the chair accepts it and publishes; an
+administrator changes a panel's terms of reference."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from panels.meetings import MeetingStatus, format_when
 from panels.models import Meeting, Panel, Referral
 from panels.packs import NOTHING_SHARED
 from sharing.db import utcnow
-from sharing.models import Organisation
+from sharing.models import Organisation, User
 from sharing.vocabulary import WITHHELD
 from tests.web.conftest import axe_violations, screenshot, sign_in, wait_for_my_work
 
@@ -131,3 +132,52 @@ def test_officer_refers_a_case_and_the_chair_accepts_and_publishes(page: Page, e
     _toasts_gone(page)
     assert axe_violations(page) == []
     screenshot(page, "meeting.png")
+
+
+def test_an_administrator_changes_a_panels_terms_of_reference(page: Page, engine: Any) -> None:
+    with Session(engine) as session:
+        chair = session.exec(select(User).where(User.email == "tep.chair@eastbrook.demo")).one()
+    sign_in(page, "admin@eastbrook.demo")
+    wait_for_my_work(page)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Panels", exact=True).click()
+    page.get_by_role("link", name="Tenancy Enforcement Panel", exact=True).click()
+    expect(page.get_by_role("heading", name="Tenancy Enforcement Panel", level=1)).to_be_visible()
+    page.get_by_role("button", name="Change the panel's set-up").click()
+
+    # The form starts from the panel as it is.  It offers every active organisation and person,
+    # and after the unit tests the shared database holds thousands: give it time to arrive.
+    form = page.locator("#panel-edit-form")
+    expect(form.get_by_label("Name", exact=True)).to_have_value("Tenancy Enforcement Panel", timeout=30_000)
+    expect(form.get_by_label("Chair", exact=True).locator("option:checked")).to_have_text(re.compile(chair.full_name))
+    expect(form.get_by_label("Or write the pattern (RRULE)")).to_have_value("FREQ=MONTHLY;BYDAY=4TH")
+    members = form.get_by_role("group", name="Member organisations")
+    expect(members.get_by_label("Eastbrook Legal Services")).to_be_checked()
+    expect(members.get_by_label("Eastshire Police")).not_to_be_checked()
+    required = form.get_by_role("group", name="Organisations that must be present for a quorum")
+    expect(required.get_by_label("Eastbrook City Homes")).to_be_checked()
+    expect(form.get_by_label("Authorise a Notice of Seeking Possession")).to_be_checked()
+    expect(form.get_by_label("Agree a multi-agency action plan")).not_to_be_checked()
+    expect(form.get_by_label("Purpose the panel's papers are shared for")).to_have_value("tenancy_enforcement")
+
+    # A problem is shown at its field, and what was typed stays.
+    purpose = (
+        "Senior officers and legal advisers authorise Notices of Seeking Possession and demotion, restore "
+        "demoted tenancies and review every notice served in the last quarter."
+    )
+    form.get_by_label("Purpose (terms of reference)").fill(purpose)
+    venue = form.get_by_label("Venue")
+    old_venue = venue.input_value()
+    venue.fill("")
+    form.get_by_role("button", name="Save the changes").click()
+    expect(form.locator("#venue-error")).to_have_text("Give a venue or a video link for the meetings.")
+    expect(form.get_by_label("Purpose (terms of reference)")).to_have_value(purpose)
+    assert axe_violations(page) == []
+
+    venue.fill(old_venue)
+    form.get_by_role("button", name="Save the changes").click()
+    expect(page.locator("#panel-edit-form")).to_have_count(0)
+    expect(page.get_by_text(purpose)).to_be_visible()
+    expect(page.get_by_text("Monthly on the fourth Thursday")).to_be_visible()  # the rest as it was
+    _toasts_gone(page)
+    assert axe_violations(page) == []
+    _sign_out(page)

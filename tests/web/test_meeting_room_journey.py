@@ -1,6 +1,7 @@
 """The live meeting room with two browsers at once: the Problem Solving Group's chair opens the
 meeting, PC Jones joins from another browser (accepting the confidentiality statement), and the
-chair's decision appears on PC Jones's screen within two seconds, without a reload.  Without
+chair's notes (and their correction) and decision appear on PC Jones's screen within two
+seconds, without a reload.  Without
 quorum the decision is refused with the reason; a member who declares an interest is shown as
 conflicted and no longer counts towards the item's quorum."""
 
@@ -152,6 +153,28 @@ def test_the_chairs_decision_reaches_another_browser_within_two_seconds(
     # The police see the item only as far as the council has shared it with them.
     expect(police.get_by_text("Nothing about this case has been shared with your organisation.")).to_be_visible()
     expect(chair.locator("#item-content")).to_contain_text("Noise every night despite two warnings.")
+
+    # The chair keeps notes on the item; PC Jones sees each appear without a reload.
+    note_form = chair.locator("#note-form")
+    too_long = "Neighbours describe music every night. " * 110  # over the 4,000 characters a note may hold
+    note_form.get_by_label("Note on this item").fill(too_long)
+    note_form.get_by_role("button", name="Add the note").click()
+    expect(note_form.get_by_role("alert")).to_have_text("Keep a note under 4,000 characters; add another for the rest.")
+    expect(note_form.get_by_label("Note on this item")).to_have_value(too_long)  # kept
+    note = "The police will check the address on their night patrols."
+    note_form.get_by_label("Note on this item").fill(note)
+    note_form.get_by_role("button", name="Add the note").click()
+    expect(police.locator("#current-notes")).to_contain_text(note, timeout=2000)  # pushed
+    expect(police.locator("#notes")).to_contain_text(f"Item 1: case {held.case_reference}")
+    expect(note_form.get_by_label("Note on this item")).to_have_value("")
+    expect(note_form.get_by_role("alert")).to_have_count(0)
+    chair.locator("#current-notes").get_by_role("button", name="Correct the note: " + note).click()
+    dialog = chair.get_by_role("dialog", name="Correct a note")
+    dialog.get_by_label("Corrected note").fill(note + " From Friday.")
+    dialog.get_by_role("button", name="Save the correction").click()
+    expect(dialog).to_be_hidden()
+    expect(police.locator("#current-notes")).to_contain_text(note + " From Friday.", timeout=2000)
+    expect(police.locator("#current-notes")).to_contain_text("Corrected")
 
     form = chair.locator("#decision-form")
     form.get_by_label("Decision").select_option(label=PLAN)
