@@ -292,17 +292,6 @@ class MeetingRoomState(AuthState):
     statement: str = ""
     is_chair: bool = False
     joined: bool = False
-    quorate: bool = False
-    quorum_text: str = ""
-    present_organisations: str = ""
-    roster: list[dict[str, str]] = []
-    agenda: list[dict[str, str]] = []
-    agenda_note: str = ""
-    current: dict[str, str] = {}
-    i_am_conflicted: bool = False
-    content: list[dict[str, str]] = []
-    content_note: str = ""
-    decisions: list[dict[str, str]] = []
     decision_options: list[dict[str, str]] = []
     organisations: list[dict[str, str]] = []
     people: list[dict[str, str]] = []
@@ -318,7 +307,6 @@ class MeetingRoomState(AuthState):
     verbal_open: bool = False
     verbal_errors: dict[str, str] = {}
     verbal_outcome: list[str] = []
-    notes: list[dict[str, str]] = []
     note_error: str = ""
     general_note_error: str = ""
     correct_open: bool = False
@@ -326,34 +314,50 @@ class MeetingRoomState(AuthState):
     correcting_id: str = ""
     correcting_text: str = ""
     _version: str = ""
+    _current_id: str = ""  # the item under discussion, for the handlers
     _content_key: str = ""
     _notes_key: str = ""
     _watch_generation: int = 0
 
     # --- reading ------------------------------------------------------------------------
 
-    def _apply(self, snapshot: RoomSnapshot) -> None:
+    async def _apply(self, snapshot: RoomSnapshot) -> None:
+        """Set what changed, each value in the part of the room that shows it (see
+        :data:`ROOM_PARTS`): a browser re-renders only the parts whose values changed."""
+        parts: dict[type[MeetingRoomState], MeetingRoomState] = {}
         for name, value in snapshot.values.items():
-            if getattr(self, name) != value:  # only what changed goes to the browser
-                setattr(self, name, value)
+            part = ROOM_PARTS.get(name, MeetingRoomState)
+            if part not in parts:
+                parts[part] = self if part is MeetingRoomState else await self.get_state(part)
+            if getattr(parts[part], name) != value:  # only what changed goes to the browser
+                setattr(parts[part], name, value)
+        self._current_id = snapshot.values.get("current", {}).get("id", "")
         if snapshot.content is not None:
-            self.content = snapshot.content
-            self.content_note = snapshot.content_note
+            item = await self.get_state(RoomItemState)
+            item.content = snapshot.content
+            item.content_note = snapshot.content_note
             self._content_key = snapshot.content_key
         if snapshot.escalation_panels:
             self.escalation_panels = snapshot.escalation_panels
+        notes = await self.get_state(RoomNotesState)
         if snapshot.notes is not None:
-            self.notes = snapshot.notes
+            notes.notes = snapshot.notes
             self._notes_key = snapshot.notes_key
+        current = [
+            n for n in notes.notes if n["kind"] == "note" and self._current_id and n["item_id"] == self._current_id
+        ]
+        if notes.current_notes != current:
+            notes.current_notes = current
         self._version = snapshot.version
 
-    @rx.var
-    def current_notes(self) -> list[dict[str, str]]:
-        """The notes of the item under discussion (from those already read)."""
-        current = self.current.get("id", "")
-        return [n for n in self.notes if n["kind"] == "note" and current and n["item_id"] == current]
+    def _set(self, **values: Any) -> None:
+        """Set these of the room's own variables, leaving alone (and so not sending again)
+        those that already hold the value."""
+        for name, value in values.items():
+            if getattr(self, name) != value:
+                setattr(self, name, value)
 
-    def _act(self, action: Callable[[Session, Actor], T]) -> tuple[T, RoomSnapshot]:
+    async def _act(self, action: Callable[[Session, Actor], T]) -> tuple[T, RoomSnapshot]:
         """Run one service call and read the room after it, in one transaction; then tell the
         other browsers in the room."""
         meeting_id, key, notes_key = self.meeting_id, self._content_key, self._notes_key
@@ -365,11 +369,11 @@ class MeetingRoomState(AuthState):
 
         result, snapshot = self._run(_both)
         ROOM_CHANGES.nudge(meeting_id)
-        self._apply(snapshot)
+        await self._apply(snapshot)
         return result, snapshot
 
     @rx.event
-    def load(self) -> Any:
+    async def load(self) -> Any:
         raw = self._route_arg("meeting_id")
         self.not_found = ""
         if not raw.isdigit():
@@ -377,10 +381,11 @@ class MeetingRoomState(AuthState):
             return self.require_sign_in()
         if int(raw) != self.meeting_id:
             self.meeting_id = int(raw)
-            self.content, self.content_note = [], ""
-            self.notes, self._notes_key = [], ""
+            item, notes = await self.get_state(RoomItemState), await self.get_state(RoomNotesState)
+            item.content, item.content_note = [], ""
+            notes.notes, self._notes_key = [], ""
             self.action_rows = ["1"]
-        self.decision_errors, self.decision_refusal, self.verbal_outcome = {}, "", []
+        self._set(decision_errors={}, decision_refusal="", verbal_outcome=[])
         self.note_error, self.general_note_error, self.correct_open = "", "", False
         meeting_id = self.meeting_id
         snapshot: list[RoomSnapshot] = []
@@ -396,7 +401,7 @@ class MeetingRoomState(AuthState):
         except DomainError as error:
             self.not_found = error.message
             return self.require_sign_in()
-        self._apply(snapshot[0])
+        await self._apply(snapshot[0])
         self._show(actor)
         self.can_share_verbally = actor.can(Permission.PANELS_MEETINGS_SHARE_VERBALLY)
         return MeetingRoomState.watch
@@ -434,7 +439,7 @@ class MeetingRoomState(AuthState):
             async with self:
                 if not self._watching(generation, meeting_id):
                     return
-                self._apply(snapshot)
+                await self._apply(snapshot)
                 seen, keys = self._version, (self._content_key, self._notes_key)
 
     def _watching(self, generation: int, meeting_id: int) -> bool:
@@ -449,23 +454,23 @@ class MeetingRoomState(AuthState):
 
     # --- the chair's and members' actions -------------------------------------------------------
 
-    def _do(self, action: Callable[[Session, Actor], Any]) -> Any:
+    async def _do(self, action: Callable[[Session, Actor], Any]) -> Any:
         # No success toasts: the room itself shows every change, to everyone.
         try:
-            self._act(action)
+            await self._act(action)
         except DomainError as error:
             return self._handle(error)
         return None
 
     @rx.event
-    def open_meeting(self) -> Any:
+    async def open_meeting(self) -> Any:
         meeting_id = self.meeting_id
-        return self._do(lambda session, actor: open_meeting(session=session, actor=actor, meeting_id=meeting_id))
+        return await self._do(lambda session, actor: open_meeting(session=session, actor=actor, meeting_id=meeting_id))
 
     @rx.event
-    def close_meeting(self) -> Any:
+    async def close_meeting(self) -> Any:
         meeting_id = self.meeting_id
-        return self._do(lambda session, actor: close_meeting(session=session, actor=actor, meeting_id=meeting_id))
+        return await self._do(lambda session, actor: close_meeting(session=session, actor=actor, meeting_id=meeting_id))
 
     @rx.event
     def set_join_open(self, value: bool) -> None:
@@ -473,11 +478,11 @@ class MeetingRoomState(AuthState):
         self.join_error = ""
 
     @rx.event
-    def join(self, form_data: dict[str, Any]) -> Any:
+    async def join(self, form_data: dict[str, Any]) -> Any:
         self.join_error = ""
         meeting_id, accepted = self.meeting_id, form_data.get("accept") == "on"
         try:
-            self._act(
+            await self._act(
                 lambda session, actor: join_meeting(
                     session=session, actor=actor, meeting_id=meeting_id, accept_confidentiality=accepted
                 )
@@ -491,19 +496,19 @@ class MeetingRoomState(AuthState):
         return None
 
     @rx.event
-    def mark(self, user_id: str, status: str) -> Any:
+    async def mark(self, user_id: str, status: str) -> Any:
         meeting_id = self.meeting_id
-        return self._do(
+        return await self._do(
             lambda session, actor: record_attendance(
                 session=session, actor=actor, meeting_id=meeting_id, user_id=int(user_id), status=status
             )
         )
 
     @rx.event
-    def discuss(self, agenda_item_id: str) -> Any:
+    async def discuss(self, agenda_item_id: str) -> Any:
         meeting_id = self.meeting_id
-        self.decision_errors, self.decision_refusal, self.verbal_outcome = {}, "", []
-        return self._do(
+        self._set(decision_errors={}, decision_refusal="", verbal_outcome=[])
+        return await self._do(
             lambda session, actor: set_current_item(
                 session=session, actor=actor, meeting_id=meeting_id, agenda_item_id=int(agenda_item_id)
             )
@@ -515,13 +520,13 @@ class MeetingRoomState(AuthState):
         self.declare_error = ""
 
     @rx.event
-    def declare(self, form_data: dict[str, Any]) -> Any:
+    async def declare(self, form_data: dict[str, Any]) -> Any:
         self.declare_error = ""
-        if not self.current:
+        if not self._current_id:
             return rx.toast.error("No item is under discussion.")
-        item_id, reason = int(self.current["id"]), str(form_data.get("reason", ""))
+        item_id, reason = int(self._current_id), str(form_data.get("reason", ""))
         try:
-            self._act(
+            await self._act(
                 lambda session, actor: declare_interest(
                     session=session, actor=actor, agenda_item_id=item_id, reason=reason
                 )
@@ -570,9 +575,9 @@ class MeetingRoomState(AuthState):
         return actions, ""
 
     @rx.event
-    def record_decision(self, form_data: dict[str, Any]) -> Any:
-        self.decision_errors, self.decision_refusal = {}, ""
-        if not self.current:
+    async def record_decision(self, form_data: dict[str, Any]) -> Any:
+        self._set(decision_errors={}, decision_refusal="")
+        if not self._current_id:
             self.decision_refusal = "Choose the item under discussion first."
             return None
         errors: dict[str, str] = {}
@@ -596,9 +601,9 @@ class MeetingRoomState(AuthState):
             escalate_to_panel_id=int(escalate) if escalate.isdigit() else None,
             actions=actions,
         )
-        item_id = int(self.current["id"])
+        item_id = int(self._current_id)
         try:
-            self._act(
+            await self._act(
                 lambda session, actor: record_decision(session=session, actor=actor, agenda_item_id=item_id, data=data)
             )
         except MeetingNotQuorate as refused:
@@ -614,7 +619,7 @@ class MeetingRoomState(AuthState):
         except DomainError as error:  # e.g. a chair who declared an interest in the item
             self.decision_refusal = error.message
             return None
-        self.action_rows = ["1"]
+        self._set(action_rows=["1"])
         return rx.call_script("document.getElementById('decision-form').reset()")
 
     @rx.event
@@ -623,9 +628,9 @@ class MeetingRoomState(AuthState):
         self.verbal_errors = {}
 
     @rx.event
-    def log_verbal(self, form_data: dict[str, Any]) -> Any:
-        self.verbal_errors, self.verbal_outcome = {}, []
-        if not self.current:
+    async def log_verbal(self, form_data: dict[str, Any]) -> Any:
+        self._set(verbal_errors={}, verbal_outcome=[])
+        if not self._current_id:
             return rx.toast.error("No item is under discussion.")
         category, basis = str(form_data.get("category", "")), str(form_data.get("basis", ""))
         errors: dict[str, str] = {}
@@ -636,10 +641,10 @@ class MeetingRoomState(AuthState):
         if errors:
             self.verbal_errors = errors
             return None
-        item_id = int(self.current["id"])
+        item_id = int(self._current_id)
         said, justification = str(form_data.get("what_was_said", "")), str(form_data.get("justification", ""))
         try:
-            outcomes, _ = self._act(
+            outcomes, _ = await self._act(
                 lambda session, actor: log_verbal_disclosure(
                     session=session, actor=actor, agenda_item_id=item_id, what_was_said=said,
                     category=DataCategory(category), basis=LawfulBasis(basis), justification=justification,
@@ -661,11 +666,11 @@ class MeetingRoomState(AuthState):
 
     # --- the chair's notes --------------------------------------------------------------------
 
-    def _write_note(self, agenda_item_id: int | None, text: str) -> str:
+    async def _write_note(self, agenda_item_id: int | None, text: str) -> str:
         """Write a note; the problem with its text, if any ("" when written)."""
         meeting_id = self.meeting_id
         try:
-            self._act(
+            await self._act(
                 lambda session, actor: write_note(
                     session=session, actor=actor, meeting_id=meeting_id, agenda_item_id=agenda_item_id, text=text
                 )
@@ -675,23 +680,23 @@ class MeetingRoomState(AuthState):
         return ""
 
     @rx.event
-    def add_note(self, form_data: dict[str, Any]) -> Any:
+    async def add_note(self, form_data: dict[str, Any]) -> Any:
         """A note about the item under discussion.  On a problem the text stays in the form."""
-        self.note_error = ""
-        if not self.current:
+        self._set(note_error="")
+        if not self._current_id:
             return rx.toast.error("No item is under discussion.")
         try:
-            self.note_error = self._write_note(int(self.current["id"]), str(form_data.get("note_text", "")))
+            self._set(note_error=await self._write_note(int(self._current_id), str(form_data.get("note_text", ""))))
         except DomainError as error:
             return self._handle(error)
         return None if self.note_error else rx.call_script("document.getElementById('note-form').reset()")
 
     @rx.event
-    def add_general_note(self, form_data: dict[str, Any]) -> Any:
+    async def add_general_note(self, form_data: dict[str, Any]) -> Any:
         """A note about the meeting as a whole."""
-        self.general_note_error = ""
+        self._set(general_note_error="")
         try:
-            self.general_note_error = self._write_note(None, str(form_data.get("general_note", "")))
+            self._set(general_note_error=await self._write_note(None, str(form_data.get("general_note", ""))))
         except DomainError as error:
             return self._handle(error)
         return (
@@ -710,13 +715,15 @@ class MeetingRoomState(AuthState):
         self.correct_error = ""
 
     @rx.event
-    def correct(self, form_data: dict[str, Any]) -> Any:
+    async def correct(self, form_data: dict[str, Any]) -> Any:
         self.correct_error = ""
         if not self.correcting_id.isdigit():
             return None
         note_id, text = int(self.correcting_id), str(form_data.get("correction", ""))
         try:
-            self._act(lambda session, actor: correct_note(session=session, actor=actor, note_id=note_id, text=text))
+            await self._act(
+                lambda session, actor: correct_note(session=session, actor=actor, note_id=note_id, text=text)
+            )
         except InvalidInput as error:
             self.correct_error = error.field_errors.get("text", error.message)
             return None
@@ -724,6 +731,56 @@ class MeetingRoomState(AuthState):
             return self._handle(error)
         self.correct_open = False
         return None
+
+
+# The parts of the room, each a state of its own so that a change re-renders only the part
+# that shows it: Reflex re-renders every component bound to a state whenever any of that
+# state's variables changes, and a decision should not redraw the roster, the notes and the
+# decision form in thirty browsers.  Everything else (the meeting itself, the chair's forms
+# and dialogs) stays on MeetingRoomState, whose handlers update these parts.
+
+
+class RoomRosterState(MeetingRoomState):
+    """Who is here and the quorum."""
+
+    roster: list[dict[str, str]] = []
+    quorate: bool = False
+    quorum_text: str = ""
+    present_organisations: str = ""
+
+
+class RoomAgendaState(MeetingRoomState):
+    agenda: list[dict[str, str]] = []
+    agenda_note: str = ""
+
+
+class RoomItemState(MeetingRoomState):
+    """The item under discussion and its content as this participant may see it."""
+
+    current: dict[str, str] = {}
+    i_am_conflicted: bool = False
+    content: list[dict[str, str]] = []
+    content_note: str = ""
+
+
+class RoomNotesState(MeetingRoomState):
+    """The chair's notes this participant is given, and those on the item under discussion."""
+
+    notes: list[dict[str, str]] = []
+    current_notes: list[dict[str, str]] = []
+
+
+class RoomDecisionsState(MeetingRoomState):
+    decisions: list[dict[str, str]] = []
+
+
+# Which part shows each of the snapshot's values (the rest are MeetingRoomState's own).
+ROOM_PARTS: dict[str, type[MeetingRoomState]] = {
+    **dict.fromkeys(("roster", "quorate", "quorum_text", "present_organisations"), RoomRosterState),
+    **dict.fromkeys(("agenda", "agenda_note"), RoomAgendaState),
+    **dict.fromkeys(("current", "i_am_conflicted"), RoomItemState),
+    "decisions": RoomDecisionsState,
+}
 
 
 # --- The page -------------------------------------------------------------------------------------
@@ -764,18 +821,17 @@ def _status_bar() -> rx.Component:
 
 
 def _quorum() -> rx.Component:
-    S = MeetingRoomState
     return rx.callout(
         rx.vstack(
-            rx.text(S.quorum_text, weight="bold"),
+            rx.text(RoomRosterState.quorum_text, weight="bold"),
             rx.cond(
-                S.present_organisations != "",
-                rx.text("Organisations present: ", S.present_organisations, size="2"),
+                RoomRosterState.present_organisations != "",
+                rx.text("Organisations present: ", RoomRosterState.present_organisations, size="2"),
             ),
             spacing="1",
         ),
-        icon=rx.cond(S.quorate, "circle-check", "triangle-alert"),  # type: ignore[arg-type]
-        color_scheme=rx.cond(S.quorate, "green", "orange"),  # type: ignore[arg-type]
+        icon=rx.cond(RoomRosterState.quorate, "circle-check", "triangle-alert"),  # type: ignore[arg-type]
+        color_scheme=rx.cond(RoomRosterState.quorate, "green", "orange"),  # type: ignore[arg-type]
         high_contrast=True,
         role="status",
         id="quorum",
@@ -808,7 +864,7 @@ def _roster() -> rx.Component:
         "Who is here",
         rx.el.ul(
             rx.foreach(
-                S.roster,
+                RoomRosterState.roster,
                 lambda e: rx.el.li(
                     rx.hstack(
                         rx.vstack(
@@ -852,10 +908,10 @@ def _agenda() -> rx.Component:
     S = MeetingRoomState
     return _section(
         "Agenda",
-        rx.cond(S.agenda_note != "", rx.text(S.agenda_note, size="2")),
+        rx.cond(RoomAgendaState.agenda_note != "", rx.text(RoomAgendaState.agenda_note, size="2")),
         rx.el.ol(
             rx.foreach(
-                S.agenda,
+                RoomAgendaState.agenda,
                 lambda a: rx.el.li(
                     rx.hstack(
                         rx.vstack(
@@ -895,9 +951,8 @@ def _agenda() -> rx.Component:
 
 
 def _item_content() -> rx.Component:
-    S = MeetingRoomState
     return rx.cond(
-        S.i_am_conflicted,
+        RoomItemState.i_am_conflicted,
         rx.callout(
             "You declared an interest in this item, so its content is not shown to you and you take no part "
             "in its decision.",
@@ -907,9 +962,9 @@ def _item_content() -> rx.Component:
             id="conflicted-notice",
         ),
         rx.vstack(
-            rx.cond(S.content_note != "", rx.text(S.content_note, size="2")),
+            rx.cond(RoomItemState.content_note != "", rx.text(RoomItemState.content_note, size="2")),
             rx.foreach(
-                S.content,
+                RoomItemState.content,
                 lambda row: rx.cond(
                     row["kind"] == "item",
                     rx.heading(row["text"], size="3", as_="h3"),
@@ -1087,13 +1142,13 @@ def _current_item() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.cond(
-                S.current.contains("id"),  # type: ignore[attr-defined]
+                RoomItemState.current.contains("id"),  # type: ignore[attr-defined]
                 rx.vstack(
                     rx.hstack(
-                        rx.heading("Now discussing: ", S.current["title"], size="4", as_="h2"),
-                        rx.badge(S.current["source"], variant="soft", high_contrast=True),
+                        rx.heading("Now discussing: ", RoomItemState.current["title"], size="4", as_="h2"),
+                        rx.badge(RoomItemState.current["source"], variant="soft", high_contrast=True),
                         rx.cond(
-                            S.current["decided"] == "yes",
+                            RoomItemState.current["decided"] == "yes",
                             rx.badge("Decided", color_scheme="green", high_contrast=True),
                         ),
                         align="center",
@@ -1104,7 +1159,7 @@ def _current_item() -> rx.Component:
                     _item_content(),
                     rx.hstack(
                         rx.cond(
-                            (S.status == "open") & ~S.i_am_conflicted,
+                            (S.status == "open") & ~RoomItemState.i_am_conflicted,
                             rx.button(
                                 "Declare an interest",
                                 variant="soft",
@@ -1113,7 +1168,7 @@ def _current_item() -> rx.Component:
                             ),
                         ),
                         rx.cond(
-                            (S.status == "open") & S.joined & S.can_share_verbally & ~S.i_am_conflicted,
+                            (S.status == "open") & S.joined & S.can_share_verbally & ~RoomItemState.i_am_conflicted,
                             rx.button(
                                 "Record what I told the meeting", variant="soft", on_click=S.set_verbal_open(True)
                             ),
@@ -1138,7 +1193,7 @@ def _current_item() -> rx.Component:
                     ),
                     _current_notes(),
                     rx.cond(
-                        S.is_chair & (S.status == "open") & (S.current["decided"] != "yes"),
+                        S.is_chair & (S.status == "open") & (RoomItemState.current["decided"] != "yes"),
                         _decision_form(),
                     ),
                     spacing="3",
@@ -1218,12 +1273,14 @@ def _current_notes() -> rx.Component:
     """The notes of the item under discussion; the chair adds to them here."""
     S = MeetingRoomState
     return rx.cond(
-        ~S.i_am_conflicted,
+        ~RoomItemState.i_am_conflicted,
         rx.vstack(
             rx.heading("Notes on this item", size="3", as_="h3"),
             rx.cond(
-                S.current_notes.length() > 0,  # type: ignore[attr-defined]
-                rx.el.ul(rx.foreach(S.current_notes, _note_row), class_name="room-list", id="current-notes"),
+                RoomNotesState.current_notes.length() > 0,  # type: ignore[attr-defined]
+                rx.el.ul(
+                    rx.foreach(RoomNotesState.current_notes, _note_row), class_name="room-list", id="current-notes"
+                ),
                 rx.text("No notes yet.", size="2", id="current-notes"),
             ),
             rx.cond(
@@ -1243,10 +1300,10 @@ def _notes() -> rx.Component:
     return _section(
         "Notes",
         rx.cond(
-            S.notes.length() > 0,  # type: ignore[attr-defined]
+            RoomNotesState.notes.length() > 0,  # type: ignore[attr-defined]
             rx.vstack(
                 rx.foreach(
-                    S.notes,
+                    RoomNotesState.notes,
                     lambda row: rx.match(
                         row["kind"],
                         ("heading", rx.heading(row["text"], size="2", as_="h3")),
@@ -1311,14 +1368,13 @@ def _correct_dialog() -> rx.Component:
 
 
 def _decisions() -> rx.Component:
-    S = MeetingRoomState
     return _section(
         "Decisions",
         rx.cond(
-            S.decisions.length() > 0,  # type: ignore[attr-defined]
+            RoomDecisionsState.decisions.length() > 0,  # type: ignore[attr-defined]
             rx.el.ul(
                 rx.foreach(
-                    S.decisions,
+                    RoomDecisionsState.decisions,
                     lambda d: rx.el.li(
                         rx.vstack(
                             rx.text(d["headline"], weight="medium"),

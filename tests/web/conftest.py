@@ -1,5 +1,8 @@
 """Browser journeys: the real portal (``reflex run --env prod``) on a free loopback port,
-against the test database, driven by Playwright in Debian's Chromium."""
+driven by Playwright in Debian's Chromium, against a database of their own: a second SQLite
+file, or a schema of its own in the PostgreSQL test database.  The unit tests add thousands of
+organisations, people and records to theirs; the journeys see the demo partnership as a
+council would, plus what the journeys themselves add."""
 
 from __future__ import annotations
 
@@ -15,8 +18,25 @@ from typing import Any
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
 
+from panels.demo import seed_demo
+from sharing.db import get_engine, transaction
+from sharing.migrations import upgrade_to_head
 from tests.conftest import TEST_DATABASE_URL
+
+JOURNEY_SCHEMA = "journeys"
+
+
+def journey_database_url(url: str) -> str:
+    """The journeys' database beside the unit tests' ``url``."""
+    if url.startswith("postgresql"):
+        return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{JOURNEY_SCHEMA}"
+    return "sqlite:///" + Path(url.split("///", 1)[1]).with_name("journeys.db").as_posix()
+
+
+JOURNEY_DATABASE_URL = journey_database_url(TEST_DATABASE_URL)
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
@@ -42,6 +62,25 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
+def engine() -> Iterator[Engine]:
+    """The journeys' migrated, demo-seeded database (this folder's tests use it instead of the
+    unit tests' one)."""
+    if JOURNEY_DATABASE_URL.startswith("postgresql"):
+        with get_engine(TEST_DATABASE_URL).begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {JOURNEY_SCHEMA} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {JOURNEY_SCHEMA}"))
+    else:
+        path = Path(JOURNEY_DATABASE_URL.split("///", 1)[1])
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+    upgrade_to_head(JOURNEY_DATABASE_URL)
+    eng = get_engine(JOURNEY_DATABASE_URL)
+    with transaction(eng) as session:
+        seed_demo(session)
+    yield eng
+
+
+@pytest.fixture(scope="session")
 def portal_url(engine: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Start the portal in production mode once for all browser tests."""
     port = free_port()
@@ -49,7 +88,7 @@ def portal_url(engine: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     env = dict(os.environ)
     env.update(
         {
-            "PORTAL_DATABASE_URL": TEST_DATABASE_URL,
+            "PORTAL_DATABASE_URL": JOURNEY_DATABASE_URL,
             "PORTAL_PUBLIC_URL": url,
             "PORTAL_DEMO_MODE": "true",
             "REFLEX_CHECK_LATEST_VERSION": "0",
