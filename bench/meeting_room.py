@@ -307,7 +307,11 @@ def timed(chair: Page, pages: list[Page], selector: str, words: str, click: str)
     chair.evaluate(CLICKED)
     chair.get_by_role("button", name=click, exact=True).click()
     started = chair.evaluate("() => window.__clicked")
-    return [page.evaluate("() => window.__seen") - started for page in pages]
+    seen = [page.evaluate("() => window.__seen") for page in pages]
+    if started is None or None in seen:  # a page was reloaded under the benchmark
+        lost = [page.url for page, at in zip(pages, seen, strict=True) if at is None]
+        raise SystemExit(f"A page lost its watch (clicked at {started}): {lost}")
+    return [at - started for at in seen]
 
 
 def percentile(values: list[float], share: float) -> float:

@@ -193,3 +193,9 @@ def ticked(value: object) -> bool:
     """Whether a submitted checkbox was ticked.  Browsers post "on"; Reflex sends the checked
     state (True/False) for a checkbox that has an id."""
     return value is True or (isinstance(value, str) and value.lower() in {"on", "true", "yes", "1"})
+
+
+def reset_form(form_id: str) -> Any:
+    """Clear a form after it was saved (if it is still on the page: the change may have
+    taken it away)."""
+    return rx.call_script(f"document.getElementById('{form_id}')?.reset()")

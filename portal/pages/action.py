@@ -20,7 +20,7 @@ from portal.components.action_forms import (
     history_rows,
     status_badge,
 )
-from portal.components.forms import select_input, text_area
+from portal.components.forms import reset_form, select_input, text_area
 from portal.components.layout import PRODUCT_NAME, empty_state, page_shell
 from sharing.errors import DomainError, InvalidInput
 from sharing.permissions import Actor
@@ -90,7 +90,7 @@ class ActionState(AuthState):
             return self._handle(error)
         self.errors, self._upload, self.upload_name = {}, None, ""
         return [
-            rx.call_script("document.getElementById('action-update-form').reset()"),
+            reset_form("action-update-form"),
             rx.toast.success("The action is updated. The case officer has been told."),
         ]
 

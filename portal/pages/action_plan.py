@@ -46,7 +46,7 @@ from portal.components.action_forms import (
     parse_owner,
     status_badge,
 )
-from portal.components.forms import dynamic_select_input, select_input, text_area, text_input
+from portal.components.forms import dynamic_select_input, reset_form, select_input, text_area, text_input
 from portal.components.layout import PRODUCT_NAME, empty_state, page_shell
 from portal.formatting import day_text
 from sharing.config import get_settings
@@ -209,7 +209,7 @@ class ActionPlanState(AuthState):
         if done is not True:
             return done
         return [
-            rx.call_script("document.getElementById('add-action-form').reset()"),
+            reset_form("add-action-form"),
             rx.toast.success("Action added. Its owner has been told."),
         ]
 
@@ -259,7 +259,7 @@ class ActionPlanState(AuthState):
         if done is not True:
             return done
         return [
-            rx.call_script("document.getElementById('contact-form').reset()"),
+            reset_form("contact-form"),
             rx.toast.success("Contact with the victim recorded."),
         ]
 

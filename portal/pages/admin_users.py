@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from portal import routes
 from portal.auth_state import AuthState
-from portal.components.forms import checkbox_group, dialog_buttons, dynamic_select_input, text_input
+from portal.components.forms import checkbox_group, dialog_buttons, dynamic_select_input, reset_form, text_input
 from portal.components.layout import PRODUCT_NAME, empty_state, page_shell
 from portal.formatting import local_time
 from sharing.config import get_settings
@@ -111,7 +111,7 @@ class UsersState(AuthState):
         except DomainError as error:
             return self._handle(error)
         return [
-            rx.call_script("document.getElementById('create-user-form').reset()"),
+            reset_form("create-user-form"),
             rx.toast.success(f"Account created for {name}. Give them their password in person or by phone."),
         ]
 

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from portal import routes
 from portal.auth_state import AuthState
-from portal.components.forms import checkbox_group, text_input
+from portal.components.forms import checkbox_group, reset_form, text_input
 from portal.components.layout import PRODUCT_NAME, empty_state, page_shell
 from sharing.config import get_settings
 from sharing.console import list_agreements
@@ -117,7 +117,7 @@ class AgreementsState(AuthState):
         except DomainError as error:
             return self._handle(error)
         return [
-            rx.call_script("document.getElementById('agreement-form').reset()"),
+            reset_form("agreement-form"),
             rx.toast.success(f"Agreement {reference} added as a draft. Activate it once every party has signed."),
         ]
 

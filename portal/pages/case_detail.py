@@ -48,7 +48,7 @@ from panels.vocabulary import (
 )
 from portal import routes
 from portal.auth_state import AuthState
-from portal.components.forms import dialog_buttons, dynamic_select_input, select_input, text_input
+from portal.components.forms import dialog_buttons, dynamic_select_input, reset_form, select_input, text_input
 from portal.components.layout import FILE_LINK, PRODUCT_NAME, empty_state, page_shell
 from portal.formatting import local_time
 from sharing.config import get_settings
@@ -560,7 +560,7 @@ class CaseState(AuthState):
             return self._handle(error)
         events: list[Any] = []
         if reset:
-            events.append(rx.call_script(f"document.getElementById('{reset}')?.reset()"))
+            events.append(reset_form(reset))
         if close:
             self.dialog = ""
         events.append(rx.toast.success(done))

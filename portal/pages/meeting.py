@@ -34,7 +34,7 @@ from panels.packs import OrganisationPreview, Pack, meeting_pack, pack_preview
 from panels.referrals import ReferralRead, decide_referral, list_meeting_referrals, refer_case
 from portal import routes
 from portal.auth_state import AuthState
-from portal.components.forms import dynamic_select_input, select_input
+from portal.components.forms import dynamic_select_input, reset_form, select_input
 from portal.components.layout import PRODUCT_NAME, empty_state, file_link, page_shell
 from portal.formatting import local_time
 from portal.pages.panel import STATUS_COLOURS, STATUS_LABELS
@@ -303,7 +303,7 @@ class MeetingState(AuthState):
             return self._handle(error)
         events: list[Any] = [rx.toast.success(success.format(result=result))]
         if form_id:
-            events.insert(0, rx.call_script(f"document.getElementById('{form_id}')?.reset()"))
+            events.insert(0, reset_form(form_id))
         return events
 
     # --- The agenda (the chair) ---
@@ -393,7 +393,7 @@ class MeetingState(AuthState):
             return None
         except DomainError as error:
             return self._handle(error)
-        return rx.call_script("document.getElementById('refer-form')?.reset()")
+        return reset_form("refer-form")
 
     # --- Minutes and decisions ---
 

@@ -29,6 +29,12 @@ comes from :func:`panels.packs.meeting_pack`, through the need-to-know chokepoin
 again only when the item, the declarations on it or its decision change; the chair's notes come
 from :func:`panels.room_view.read_meeting_notes` (each read recorded) and are read again only
 when a note is written or the reader's declarations change.
+
+What the room shows is kept in parts (:class:`RoomRosterState`, :class:`RoomAgendaState`,
+:class:`RoomItemState`, :class:`RoomNotesState`, :class:`RoomDecisionsState`), each a state of
+its own under :class:`MeetingRoomState`, and only values that changed are set: a browser
+re-renders the components bound to a state whenever that state changes, so a decision redraws
+the decisions, the agenda and the item's header, not the roster, the notes and the forms.
 """
 
 from __future__ import annotations
@@ -57,7 +63,14 @@ from panels.panels import list_panels
 from panels.room_view import RoomCore, RoomRead, current_item_content, read_meeting_notes, read_room
 from portal import routes
 from portal.auth_state import AuthState
-from portal.components.forms import dialog_buttons, dynamic_select_input, select_input, text_area, text_input
+from portal.components.forms import (
+    dialog_buttons,
+    dynamic_select_input,
+    reset_form,
+    select_input,
+    text_area,
+    text_input,
+)
 from portal.components.layout import PRODUCT_NAME, empty_state, page_shell
 from portal.formatting import local_time
 from portal.room_updates import ROOM_CHANGES, client_connected
@@ -620,7 +633,7 @@ class MeetingRoomState(AuthState):
             self.decision_refusal = error.message
             return None
         self._set(action_rows=["1"])
-        return rx.call_script("document.getElementById('decision-form').reset()")
+        return reset_form("decision-form")
 
     @rx.event
     def set_verbal_open(self, value: bool) -> None:
@@ -689,7 +702,7 @@ class MeetingRoomState(AuthState):
             self._set(note_error=await self._write_note(int(self._current_id), str(form_data.get("note_text", ""))))
         except DomainError as error:
             return self._handle(error)
-        return None if self.note_error else rx.call_script("document.getElementById('note-form').reset()")
+        return None if self.note_error else reset_form("note-form")
 
     @rx.event
     async def add_general_note(self, form_data: dict[str, Any]) -> Any:
@@ -699,9 +712,7 @@ class MeetingRoomState(AuthState):
             self._set(general_note_error=await self._write_note(None, str(form_data.get("general_note", ""))))
         except DomainError as error:
             return self._handle(error)
-        return (
-            None if self.general_note_error else rx.call_script("document.getElementById('general-note-form').reset()")
-        )
+        return None if self.general_note_error else reset_form("general-note-form")
 
     @rx.event
     def start_correction(self, note_id: str, text: str) -> None:

@@ -27,7 +27,7 @@ from panels.meetings import (
 from panels.panel_config import PanelInput, get_panel_set_up, update_panel
 from portal import routes
 from portal.auth_state import AuthState
-from portal.components.forms import dynamic_select_input, select_input, text_input
+from portal.components.forms import dynamic_select_input, reset_form, select_input, text_input
 from portal.components.layout import PRODUCT_NAME, empty_state, page_shell
 from portal.components.panel_form import panel_form, parse_panel_form
 from sharing.config import get_settings
@@ -153,7 +153,7 @@ class PanelState(AuthState):
             return None
         except DomainError as error:
             return self._handle(error)
-        return [rx.call_script(f"document.getElementById('{form_id}').reset()"), rx.toast.success(message)]
+        return [reset_form(form_id), rx.toast.success(message)]
 
     @rx.event
     def generate(self, form_data: dict[str, Any]) -> Any:

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from portal import routes
 from portal.auth_state import AuthState
-from portal.components.forms import checkbox_group, select_input, text_input, ticked
+from portal.components.forms import checkbox_group, reset_form, select_input, text_input, ticked
 from portal.components.layout import PRODUCT_NAME, empty_state, page_shell
 from sharing.db import utcnow
 from sharing.errors import DomainError, InvalidInput
@@ -128,7 +128,7 @@ class PeopleState(AuthState):
         except DomainError as error:
             return self._handle(error)
         return [
-            rx.call_script("document.getElementById('person-form').reset()"),
+            reset_form("person-form"),
             rx.toast.success(f"{name} added. Record their consent before sharing anything about them."),
         ]
 
@@ -210,7 +210,7 @@ class PeopleState(AuthState):
         self._upload = None
         self.upload_name = ""
         return [
-            rx.call_script("document.getElementById('consent-form').reset()"),
+            reset_form("consent-form"),
             rx.toast.success(f"Consent recorded for {self.consent_person_name}."),
         ]
 

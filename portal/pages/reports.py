@@ -28,6 +28,7 @@ from portal.components.forms import (
     checkbox_group,
     dialog_buttons,
     dynamic_select_input,
+    reset_form,
     select_input,
     text_area,
     text_input,
@@ -181,7 +182,7 @@ class ReportsState(AuthState):
         except DomainError as error:
             return self._handle(error)
         return [
-            rx.call_script("document.getElementById('report-form').reset()"),
+            reset_form("report-form"),
             rx.toast.success("Report recorded. It is waiting for triage below."),
         ]
 

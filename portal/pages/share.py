@@ -12,7 +12,7 @@ from panels.panels import list_panels
 from panels.sharing import share_with_panel
 from portal import routes
 from portal.auth_state import AuthState
-from portal.components.forms import dynamic_select_input, select_input, ticked
+from portal.components.forms import dynamic_select_input, reset_form, select_input, ticked
 from portal.components.layout import PRODUCT_NAME, empty_state, page_shell
 from sharing.console import STATUS_LABELS, list_partner_organisations, owned_item_ids
 from sharing.disclosures import DisclosureRefused, DisclosureRequest, request_disclosure
@@ -106,7 +106,7 @@ class ShareState(AuthState):
                 f"{o.organisation}: {STATUS_LABELS[DisclosureStatus(o.status)]}" for o in went
             )
             self.refusal = " ".join(f"{o.organisation}: {o.refusal}" for o in refused)
-            return rx.call_script("document.getElementById('share-form').reset()")
+            return reset_form("share-form")
         try:
             disclosure = self._run(
                 lambda session, actor: request_disclosure(session=session, actor=actor, request=request)
@@ -132,7 +132,7 @@ class ShareState(AuthState):
             )
         else:
             self.outcome = f"Shared (disclosure {disclosure.id}): {STATUS_LABELS[status]}."
-        return rx.call_script("document.getElementById('share-form').reset()")
+        return reset_form("share-form")
 
 
 def _error(key: str) -> rx.Component:
