@@ -24,6 +24,7 @@ from panels.agenda import agenda_items, build_agenda, publish_agenda
 from panels.case_models import Case
 from panels.decisions import ActionInput, DecisionInput, record_decision
 from panels.demo import ASB, DEMO_PANELS, HOMES, LEGAL, POLICE, RIVERSIDE, SOLUTIONS
+from panels.meeting_notes import write_note
 from panels.meeting_room import close_meeting, open_meeting, quorum_status, record_attendance
 from panels.meetings import MeetingStatus, agenda_cutoff, generate_meetings, local, meeting_path
 from panels.minutes import approve_minutes, circulate_minutes, draft_minutes
@@ -66,6 +67,17 @@ RATIONALE = {
     "support_package": "The tenant has asked for help managing visitors; tenancy sustainment will support them.",
     "defer_for_evidence": "The incident log is thin; the panel needs the diary sheets and the police log first.",
     "refuse_enforcement": "Enforcement is not proportionate while the support plan is showing results.",
+}
+# The chair's running notes at each held meeting (fictional, naming nobody).
+OPENING_NOTE = "Introductions made; everyone present accepted the confidentiality statement."
+ITEM_NOTES = {
+    "action_plan": "Police and the landlord report further incidents since the referral; joint visit proposed.",
+    "keep_under_review": "Fewer reports since the warning letter; the complainant feels things are improving.",
+    "refer_support_service": "Partners agree the incidents follow drinking; the support service can start soon.",
+    "homelessness_prevention_plan": "Arrears and complaints put the tenancy at risk; housing options discussed.",
+    "support_package": "The tenant engaged at the home visit and asked for help with visitors.",
+    "defer_for_evidence": "Only two diary sheets so far; the police log has not been shared yet.",
+    "refuse_enforcement": "The support plan is working; the landlord will keep the notice in reserve.",
 }
 REFERRAL_REASON = "Incidents are continuing despite the warning; the case needs a multi-agency plan."
 DECISION_SOUGHT = "Agree a multi-agency action plan with the police and the landlord."
@@ -217,9 +229,15 @@ def _hold(story: _Story, panel: Panel, meeting: Meeting, used: set[str], number:
             session=story.session, actor=chair, meeting_id=meeting.id, user_id=user_id,
             status="apologies" if absent else "present", now=meeting.starts_at,
         )  # fmt: skip
+    items = agenda_items(story.session, meeting.id)
+    slot = (meeting.ends_at - meeting.starts_at) / (len(items) + 1)  # the items fill the meeting
+    write_note(
+        session=story.session, actor=chair, meeting_id=meeting.id, agenda_item_id=None, text=OPENING_NOTE,
+        now=meeting.starts_at + slot / 4,
+    )  # fmt: skip
     rotation = DECISION_ROTATION.get(panel.name, ("keep_under_review",))
     day = local(meeting.starts_at).date()
-    for position, item in enumerate(agenda_items(story.session, meeting.id)):
+    for position, item in enumerate(items):
         assert item.id is not None
         heard = story.session.get(Case, item.case_id)
         assert heard is not None
@@ -228,6 +246,10 @@ def _hold(story: _Story, panel: Panel, meeting: Meeting, used: set[str], number:
             continue
         if not quorum_status(story.session, meeting.id, agenda_item_id=item.id).met:
             continue  # apologies left the meeting inquorate: the case waits for the next one
+        write_note(
+            session=story.session, actor=chair, meeting_id=meeting.id, agenda_item_id=item.id,
+            text=ITEM_NOTES[decision_type], now=meeting.starts_at + slot * (position + 0.5),
+        )  # fmt: skip
         record_decision(
             session=story.session, actor=chair, agenda_item_id=item.id,
             data=DecisionInput(
@@ -235,7 +257,7 @@ def _hold(story: _Story, panel: Panel, meeting: Meeting, used: set[str], number:
                 review_on=day + timedelta(days=25) if decision_type == "keep_under_review" else None,
                 actions=_actions(story, panel, heard, decision_type, day),
             ),
-            now=meeting.starts_at + timedelta(minutes=20 * (position + 1)),
+            now=meeting.starts_at + slot * (position + 1),
         )  # fmt: skip
     close_meeting(session=story.session, actor=chair, meeting_id=meeting.id, now=meeting.ends_at)
     steps = (

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import holidays
 
@@ -88,17 +89,25 @@ def disclosure_is_live(status: str, consent: ConsentRecord | None, today: date) 
     return consent is None or consent_is_valid(consent, today)
 
 
-def add_working_days(start: datetime, days: int) -> datetime:
-    """``days`` working days after ``start``, skipping weekends and bank holidays in England
-    and Wales."""
-    bank_holidays = holidays.country_holidays("GB", subdiv="ENG", years=range(start.year, start.year + 2))
-    moment = start
+def add_working_days(start: datetime, days: int, zone: ZoneInfo | None = None) -> datetime:
+    """``days`` working days after ``start``, at the same time of day, skipping weekends and
+    bank holidays in England and Wales.  Days are counted on the local calendar (``zone``, by
+    default the portal's time zone): a share at 00:30 on a Friday in summer (23:30 on Thursday
+    in UTC) is due on Monday, not on Saturday.  The result is in ``start``'s time zone."""
+    if zone is None:
+        from sharing.config import get_settings
+
+        zone = ZoneInfo(get_settings().timezone)
+    local = start.astimezone(zone)
+    day = local.date()
+    bank_holidays = holidays.country_holidays("GB", subdiv="ENG", years=range(day.year, day.year + 2))
     remaining = days
     while remaining > 0:
-        moment += timedelta(days=1)
-        if moment.weekday() < 5 and moment.date() not in bank_holidays:
+        day += timedelta(days=1)
+        if day.weekday() < 5 and day not in bank_holidays:
             remaining -= 1
-    return moment
+    due = datetime.combine(day, local.time(), tzinfo=zone)
+    return due.astimezone(start.tzinfo)
 
 
 __all__ = [

@@ -24,6 +24,7 @@ from panels.models import (
     Decision,
     DecisionAction,
     Meeting,
+    MeetingNote,
     Minutes,
     Panel,
     Referral,
@@ -100,6 +101,27 @@ def test_past_meetings_were_held_attended_and_minuted(db: Session) -> None:
                 assert minutes.approved_at is not None and minutes.approved_at < now
             else:
                 assert minutes is None or minutes.status in ("draft", "circulated")
+
+
+def test_held_meetings_have_the_chairs_notes_on_each_decided_item(db: Session) -> None:
+    now = utcnow()
+    for spec in DEMO_PANELS:
+        panel = _panel(db, spec.name)
+        for meeting in (m for m in _meetings(db, panel) if m.ends_at < now):
+            notes = list(db.exec(select(MeetingNote).where(MeetingNote.meeting_id == meeting.id)))
+            assert all(n.written_by_user_id == panel.chair_user_id for n in notes)
+            assert all(meeting.starts_at <= n.written_at <= meeting.ends_at for n in notes)
+            assert [n.agenda_item_id for n in notes].count(None) == 1, (spec.name, meeting.starts_at)
+            noted = {n.agenda_item_id: n.written_at for n in notes if n.agenda_item_id is not None}
+            decisions = list(
+                db.exec(
+                    select(Decision)
+                    .join(AgendaItem, col(AgendaItem.id) == col(Decision.agenda_item_id))
+                    .where(AgendaItem.meeting_id == meeting.id)
+                )
+            )
+            assert set(noted) == {d.agenda_item_id for d in decisions}, (spec.name, meeting.starts_at)
+            assert all(noted[d.agenda_item_id] < d.recorded_at for d in decisions)
 
 
 def test_coming_meetings_are_scheduled_and_untouched_but_the_next_psg(db: Session) -> None:

@@ -263,8 +263,12 @@ def test_an_emergency_share_is_live_at_once_and_due_for_review_a_working_day_lat
         (datetime(2026, 4, 2, 12, 0, tzinfo=UTC), datetime(2026, 4, 7, 12, 0, tzinfo=UTC)),  # Easter skipped
         (datetime(2026, 12, 24, 8, 0, tzinfo=UTC), datetime(2026, 12, 29, 8, 0, tzinfo=UTC)),  # Christmas
         (datetime(2026, 5, 12, 8, 0, tzinfo=UTC), datetime(2026, 5, 13, 8, 0, tzinfo=UTC)),  # Tuesday -> Wednesday
+        # 00:30 on Friday in London is still Thursday in UTC: due on Monday, not on Saturday.
+        (datetime(2026, 5, 7, 23, 30, tzinfo=UTC), datetime(2026, 5, 10, 23, 30, tzinfo=UTC)),
+        # Shared on the Friday before the clocks go back: due on Monday at the same local time.
+        (datetime(2026, 10, 23, 9, 0, tzinfo=UTC), datetime(2026, 10, 26, 10, 0, tzinfo=UTC)),
     ],
-    ids=["friday", "may-day", "easter", "christmas", "tuesday"],
+    ids=["friday", "may-day", "easter", "christmas", "tuesday", "london-friday-night", "clocks-go-back"],
 )
 def test_an_emergency_review_skips_weekends_and_bank_holidays(
     engine: Engine, p: Partnership, monkeypatch: pytest.MonkeyPatch, requested: datetime, due: datetime

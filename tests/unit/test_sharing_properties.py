@@ -38,6 +38,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -2008,11 +2009,16 @@ def test_working_days_skip_weekends_and_bank_holidays(start: datetime, days: int
     import holidays
 
     bank = holidays.country_holidays("GB", subdiv="ENG", years=range(start.year, start.year + 3))
-    due = add_working_days(start, days)
-    assert due > start
-    assert due.time() == start.time() and due.tzinfo == start.tzinfo
-    assert due.weekday() < 5 and due.date() not in bank
-    between = [start.date() + timedelta(days=n) for n in range(1, (due.date() - start.date()).days + 1)]
+    london = ZoneInfo("Europe/London")
+    due = add_working_days(start, days, zone=london)
+    assert due > start and due.tzinfo == start.tzinfo
+    # Counted on the local calendar: the local due day is a working day, `days` of them on.
+    here, there = start.astimezone(london), due.astimezone(london)
+    assert there.weekday() < 5 and there.date() not in bank
+    between = [here.date() + timedelta(days=n) for n in range(1, (there.date() - here.date()).days + 1)]
     assert sum(1 for d in between if d.weekday() < 5 and d not in bank) == days
+    # At the same local time of day, but for the hour the clocks skip in spring.
+    kept = datetime.combine(there.date(), here.time())
+    assert abs((there.replace(tzinfo=None) - kept).total_seconds()) <= 3600
     # Never more than a fortnight of weekends and holidays in the way.
     assert (due - start).days <= days + 14
