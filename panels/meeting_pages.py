@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from panels.agenda import may_see_before_publication
@@ -48,13 +49,16 @@ from panels.panel_config import (
     get_panel,
     is_chair,
     member_organisation_ids,
+    panel_people,
     require_member,
     sits_on,
 )
 from panels.referrals import ReferralRead, list_case_referrals
 from panels.vocabulary import CaseStatus
 from sharing.access import require
+from sharing.config import get_settings
 from sharing.db import utcnow
+from sharing.errors import InvalidInput
 from sharing.models import Organisation, User
 from sharing.permissions import Actor, Permission
 from sharing.reads import ItemView, read_items
@@ -476,6 +480,7 @@ def list_my_meetings(*, session: Session, actor: Actor, now: datetime | None = N
 class PanelFormOptions:
     organisations: tuple[tuple[int, str], ...]
     people: tuple[tuple[int, str], ...]  # active people: "name (organisation)"
+    everyone_listed: bool = True  # False: find the others by name (``find_panel_people``)
 
 
 def decision_type_groups() -> list[tuple[str, list[tuple[str, str]]]]:
@@ -494,19 +499,51 @@ def decision_type_groups() -> list[tuple[str, list[tuple[str, str]]]]:
 
 def panel_form_options(*, session: Session, actor: Actor, panel_id: int | None = None) -> PanelFormOptions:
     """The choices the panel set-up form offers (administrators): the active organisations
-    (and, when changing ``panel_id``, those already on it, so saving does not drop them) and
-    the active people."""
+    (and, when changing ``panel_id``, those already on it, so saving does not drop them), and
+    the active people.  A partnership with more active people than the form lists
+    (``PORTAL_PANEL_FORM_PEOPLE_LISTED``) gets the panel's chair, deputy and named members and
+    the people of its member organisations, the rest to be found by name."""
     require(actor, Permission.PANELS_PANELS_MANAGE, subject_type="panel", subject_id=panel_id)
     names = _organisation_names(session)
-    current = member_organisation_ids(session, get_panel(session, panel_id)) if panel_id is not None else set()
+    panel = get_panel(session, panel_id) if panel_id is not None else None
+    current = member_organisation_ids(session, panel) if panel is not None else set()
     organisations = tuple(
         (o.id, o.name)
         for o in session.exec(select(Organisation).order_by(col(Organisation.name)))
         if o.id is not None and (o.active or o.id in current)
     )
-    people = tuple(
-        (u.id, f"{u.full_name} ({names.get(u.organisation_id, '')})")
-        for u in session.exec(select(User).where(col(User.is_active).is_(True)).order_by(col(User.full_name)))
-        if u.id is not None
+    listed = get_settings().panel_form_people_listed
+    active = select(User).where(col(User.is_active).is_(True)).order_by(col(User.full_name))
+    total = session.exec(select(func.count()).select_from(active.subquery())).one()
+    if total <= listed:
+        users = list(session.exec(active))
+    else:
+        chosen = set(panel_people(session, panel)) if panel is not None else set()
+        users = list(session.exec(active.where(col(User.id).in_(chosen))))
+        users += session.exec(
+            active.where(col(User.organisation_id).in_(current), col(User.id).not_in(chosen)).limit(listed)
+        )
+        users.sort(key=lambda u: u.full_name)
+    people = tuple((u.id, f"{u.full_name} ({names.get(u.organisation_id, '')})") for u in users if u.id is not None)
+    return PanelFormOptions(organisations, people, everyone_listed=total <= listed)
+
+
+def find_panel_people(*, session: Session, actor: Actor, query: str, limit: int = 20) -> tuple[tuple[int, str], ...]:
+    """Active people whose name or email contains ``query`` (at most ``limit``), for the set-up
+    form of a partnership too large to list everyone."""
+    require(actor, Permission.PANELS_PANELS_MANAGE, subject_type="panel")
+    text = " ".join(query.split())
+    if len(text) < 2:
+        raise InvalidInput({"people_query": "Type at least two letters of the person's name or email."})
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    names = _organisation_names(session)
+    found = session.exec(
+        select(User)
+        .where(
+            col(User.is_active).is_(True),
+            or_(col(User.full_name).ilike(pattern, escape="\\"), col(User.email).ilike(pattern, escape="\\")),
+        )
+        .order_by(col(User.full_name))
+        .limit(limit)
     )
-    return PanelFormOptions(organisations, people)
+    return tuple((u.id, f"{u.full_name} ({names.get(u.organisation_id, '')})") for u in found if u.id is not None)

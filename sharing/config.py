@@ -108,6 +108,12 @@ class Settings(BaseSettings):
     meeting_reminder_working_days: int = Field(
         default=1, ge=0, le=10, description="Remind a panel's people this many working days before it meets (0: never)."
     )
+    panel_form_people_listed: int = Field(
+        default=200,
+        ge=1,
+        le=5000,
+        description="People the panel set-up form lists before asking to find the rest by name.",
+    )
     evidence_max_mb: int = Field(
         default=20, ge=1, le=500, description="Largest evidence file (photo, recording or letter) in megabytes."
     )

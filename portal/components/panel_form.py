@@ -3,18 +3,26 @@
 
 The form's inputs are uncontrolled: when the service refuses, only the messages change, so
 everything the administrator typed or ticked stays as it was.
+
+A partnership with more active people than the form lists finds the others by name or email:
+the search box belongs to a small form of its own (the HTML ``form`` attribute), so pressing
+Enter in it searches instead of saving, and the people found are added at the end of the list,
+leaving what was already ticked or chosen where it was.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import reflex as rx
 
-from panels.meeting_pages import cadence_presets, decision_type_groups
+from panels.meeting_pages import cadence_presets, decision_type_groups, find_panel_people
 from panels.panel_config import DECISION_TYPES
 from portal.components.forms import dynamic_select_input, select_input, text_input
+from sharing.errors import InvalidInput
 from sharing.vocabulary import PURPOSE_LABELS
 
 PURPOSE_OPTIONS = [(str(p), label[:1].upper() + label[1:]) for p, label in PURPOSE_LABELS.items()]
@@ -92,6 +100,27 @@ def parse_panel_form(form_data: dict[str, Any]) -> tuple[dict[str, Any], dict[st
     return fields, errors
 
 
+def search_people(
+    run: Callable[[Callable[..., Any]], Any], listed: list[dict[str, str]], form_data: dict[str, Any]
+) -> tuple[list[dict[str, str]], str, str]:
+    """Find people by the search box's words (through ``run``, a State's ``_run``): the list
+    with those found added at its end, what to say, and the problem with the words, if any."""
+    query = " ".join(str(form_data.get("people_query", "")).split())
+    try:
+        found = run(lambda session, actor: find_panel_people(session=session, actor=actor, query=query))
+    except InvalidInput as error:
+        return listed, "", error.field_errors.get("people_query", error.message)
+    have = {p["value"] for p in listed}
+    new = [{"value": str(i), "label": label, "member": ""} for i, label in found if str(i) not in have]
+    if not found:
+        message = f"Nobody active matches “{query}”."
+    elif not new:
+        message = f"Everyone matching “{query}” is already in the list."
+    else:
+        message = "Added at the end of the list: " + "; ".join(p["label"] for p in new) + "."
+    return [*listed, *new], message, ""
+
+
 # --- The form -----------------------------------------------------------------------------------
 
 
@@ -128,7 +157,62 @@ def _org_checkboxes(
     )
 
 
-def _member_checkboxes(people: Any, errors: Any) -> rx.Component:
+@dataclass(frozen=True)
+class PeopleFinder:
+    """The State behind the search for people not listed: whether everyone is listed, what
+    the last search found or what was wrong with it, and the handler that searches."""
+
+    form_id: str
+    everyone_listed: Any
+    message: Any
+    error: Any
+    on_find: Any
+
+    @property
+    def search_form_id(self) -> str:
+        return f"{self.form_id}-find-people"
+
+
+def _people_search(finder: PeopleFinder) -> rx.Component:
+    """Find someone not listed: the box and its button belong to the search form."""
+    field_id = f"{finder.form_id}-people-query"
+    return rx.vstack(
+        rx.el.label("Find someone else by name or email", html_for=field_id, class_name="field-label"),
+        rx.text(
+            "Not everyone is listed. Those found are added here and to the chair's list; they must "
+            "work for an organisation ticked above.",
+            size="1",
+            color_scheme="gray",
+            id=f"{field_id}-hint",
+        ),
+        rx.hstack(
+            rx.el.input(
+                id=field_id,
+                name="people_query",
+                type="search",
+                form=finder.search_form_id,
+                auto_complete="off",
+                class_name="field-input",
+                aria_invalid=rx.cond(finder.error != "", "true", "false"),
+                aria_describedby=f"{field_id}-hint {field_id}-error",
+            ),
+            rx.button("Find", type="submit", variant="soft", custom_attrs={"form": finder.search_form_id}),
+            spacing="2",
+            width="100%",
+        ),
+        rx.cond(
+            finder.error != "",
+            rx.text(finder.error, color_scheme="red", size="2", id=f"{field_id}-error", role="alert"),
+            rx.text("", id=f"{field_id}-error", class_name="visually-hidden"),
+        ),
+        rx.text(finder.message, size="2", role="status", id=f"{field_id}-found"),
+        spacing="1",
+        width="100%",
+        padding_top="2",
+    )
+
+
+def _member_checkboxes(people: Any, errors: Any, finder: PeopleFinder) -> rx.Component:
     return rx.el.fieldset(
         rx.el.legend("Named members (besides the organisations)", class_name="field-label"),
         rx.box(
@@ -141,6 +225,7 @@ def _member_checkboxes(people: Any, errors: Any) -> rx.Component:
             overflow_y="auto",
         ),
         _error(errors, "member_user_ids"),
+        rx.cond(finder.everyone_listed, rx.fragment(), _people_search(finder)),
         class_name="fieldset",
     )
 
@@ -183,6 +268,7 @@ def panel_form(
     decisions: Any,
     organisations: Any,
     people: Any,
+    finder: PeopleFinder,
     on_submit: Any,
     on_cancel: Any,
 ) -> rx.Component:
@@ -198,7 +284,7 @@ def panel_form(
                 _org_checkboxes(
                     "Member organisations", ORG_PREFIX, "member", organisations, errors, "organisation_ids"
                 ),
-                _member_checkboxes(people, errors),
+                _member_checkboxes(people, errors, finder),
                 rx.grid(
                     dynamic_select_input(
                         "Chair",
@@ -305,5 +391,7 @@ def panel_form(
             no_validate=True,
             id=form_id,
         ),
+        # The search for people not listed: its box and button sit in the form above.
+        rx.form(on_submit=finder.on_find, id=finder.search_form_id, no_validate=True),
         width="100%",
     )

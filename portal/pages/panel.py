@@ -29,7 +29,7 @@ from portal import routes
 from portal.auth_state import AuthState
 from portal.components.forms import dynamic_select_input, reset_form, select_input, text_input
 from portal.components.layout import PRODUCT_NAME, empty_state, page_shell
-from portal.components.panel_form import panel_form, parse_panel_form
+from portal.components.panel_form import PeopleFinder, panel_form, parse_panel_form, search_people
 from sharing.config import get_settings
 from sharing.db import utcnow
 from sharing.errors import DomainError, InvalidInput, SessionExpired
@@ -89,6 +89,9 @@ class PanelState(AuthState):
     edit_organisations: list[dict[str, str]] = []
     edit_people: list[dict[str, str]] = []
     edit_errors: dict[str, str] = {}
+    everyone_listed: bool = True
+    people_message: str = ""
+    people_error: str = ""
 
     def _reload(self, session: Session, actor: Actor) -> Actor:
         page = get_panel_page(session=session, actor=actor, panel_id=self.panel_id)
@@ -267,13 +270,25 @@ class PanelState(AuthState):
             current = get_panel_set_up(session=session, actor=actor, panel_id=panel_id)
             options = panel_form_options(session=session, actor=actor, panel_id=panel_id)
             self._show_set_up(current, list(options.organisations), list(options.people))
+            self.everyone_listed = options.everyone_listed
 
         try:
             self._run(_read)
         except DomainError as error:
             return self._handle(error)
         self.edit_errors = {}
+        self.people_message, self.people_error = "", ""
         self.editing = True
+        return None
+
+    @rx.event
+    def find_people(self, form_data: dict[str, Any]) -> Any:
+        try:
+            self.edit_people, self.people_message, self.people_error = search_people(
+                self._run, self.edit_people, form_data
+            )
+        except DomainError as error:
+            return self._handle(error)
         return None
 
     @rx.event
@@ -381,6 +396,7 @@ def edit_form() -> rx.Component:
         decisions=S.edit_decisions,
         organisations=S.edit_organisations,
         people=S.edit_people,
+        finder=PeopleFinder("panel-edit-form", S.everyone_listed, S.people_message, S.people_error, S.find_people),
         on_submit=S.save_panel,
         on_cancel=S.cancel_edit,
     )

@@ -14,7 +14,7 @@ from panels.panels import list_panels
 from portal import routes
 from portal.auth_state import AuthState
 from portal.components.layout import PRODUCT_NAME, empty_state, page_shell
-from portal.components.panel_form import NEW_PANEL_VALUES, panel_form, parse_panel_form
+from portal.components.panel_form import NEW_PANEL_VALUES, PeopleFinder, panel_form, parse_panel_form, search_people
 from sharing.errors import DomainError, InvalidInput
 from sharing.permissions import Actor, Permission
 
@@ -28,6 +28,9 @@ class PanelsState(AuthState):
     errors: dict[str, str] = {}
     new_panel: dict[str, str] = NEW_PANEL_VALUES
     no_decisions: list[str] = []
+    everyone_listed: bool = True
+    people_message: str = ""
+    people_error: str = ""
 
     def _reload(self, session: Session, actor: Actor) -> Actor:
         self.panels = [
@@ -50,6 +53,7 @@ class PanelsState(AuthState):
                 {"value": str(i), "label": n, "member": "", "required": ""} for i, n in options.organisations
             ]
             self.people = [{"value": str(i), "label": n, "member": ""} for i, n in options.people]
+            self.everyone_listed = options.everyone_listed
         return actor
 
     @rx.event
@@ -62,6 +66,15 @@ class PanelsState(AuthState):
     def toggle_form(self) -> None:
         self.form_open = not self.form_open
         self.errors = {}
+        self.people_message, self.people_error = "", ""
+
+    @rx.event
+    def find_people(self, form_data: dict[str, Any]) -> Any:
+        try:
+            self.people, self.people_message, self.people_error = search_people(self._run, self.people, form_data)
+        except DomainError as error:
+            return self._handle(error)
+        return None
 
     @rx.event
     def add_panel(self, form_data: dict[str, Any]) -> Any:
@@ -99,6 +112,7 @@ def new_panel_form() -> rx.Component:
         decisions=S.no_decisions,
         organisations=S.organisations,
         people=S.people,
+        finder=PeopleFinder("panel-form", S.everyone_listed, S.people_message, S.people_error, S.find_people),
         on_submit=S.add_panel,
         on_cancel=S.toggle_form,
     )

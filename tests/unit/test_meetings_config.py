@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from panels.demo import LEGAL, POLICE, SOLUTIONS
-from panels.meeting_pages import panel_form_options
+from panels.meeting_pages import find_panel_people, panel_form_options
 from panels.models import Panel, PanelMember, PanelOrganisation
 from panels.panel_config import (
     CCP_DECISION_TYPES,
@@ -24,9 +24,10 @@ from panels.panel_config import (
 )
 from portal.components.panel_form import parse_panel_form
 from sharing.access import DENIED_MESSAGE
+from sharing.config import get_settings
 from sharing.db import transaction
 from sharing.errors import InvalidInput, PermissionDenied
-from sharing.models import Organisation
+from sharing.models import Organisation, User
 from tests.unit.helpers import audit_events, last_audit_id
 from tests.unit.meeting_helpers import MeetingWorld, make_panel, meeting_world, panel_input
 
@@ -244,3 +245,64 @@ def test_a_change_made_through_the_form_keeps_what_the_form_does_not_show(
         "cadence_starts_on": "Enter the date as day, month and year.",
         "cadence_rrule": "Choose how often the panel meets, or write the pattern.",
     }
+
+
+def test_a_partnership_too_large_to_list_offers_the_panels_people_and_finds_the_rest(
+    engine: Engine, meeting_world: MeetingWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = meeting_world
+    panel_id = make_panel(
+        engine,
+        world,
+        organisation_ids=[world.council.org.id, world.police.org.id, world.legal.org.id],
+        member_user_ids=[world.legal.member.user_id],
+    )
+    with transaction(engine) as session:
+        outsider = session.get(User, world.solutions.member.user_id)
+        departed = session.get(User, world.solutions.officer.user_id)
+        assert outsider is not None and departed is not None
+        departed.is_active = False
+        session.add(departed)
+        outsider_email, departed_email = outsider.email, departed.email
+
+    # A council small enough to list: everyone active is offered, and nothing needs finding.
+    monkeypatch.setenv("PORTAL_PANEL_FORM_PEOPLE_LISTED", "5000")
+    get_settings.cache_clear()
+    try:
+        with transaction(engine) as session:
+            small = panel_form_options(session=session, actor=world.admin, panel_id=panel_id)
+        # Larger than the form lists: the panel's own people and its organisations' people.
+        monkeypatch.setenv("PORTAL_PANEL_FORM_PEOPLE_LISTED", "3")
+        get_settings.cache_clear()
+        with transaction(engine) as session:
+            large = panel_form_options(session=session, actor=world.admin, panel_id=panel_id)
+            new = panel_form_options(session=session, actor=world.admin)
+    finally:
+        get_settings.cache_clear()
+    if small.everyone_listed:  # the shared test database may hold more than 5,000 people
+        assert world.solutions.member.user_id in {i for i, _ in small.people}
+    assert world.solutions.officer.user_id not in {i for i, _ in small.people}
+    assert not large.everyone_listed and not new.everyone_listed
+    listed = {i for i, _ in large.people}
+    # The chair, deputy and named member always; then at most 3 of the member organisations'.
+    assert {world.chair.user_id, world.deputy.user_id, world.legal.member.user_id} <= listed
+    assert world.solutions.member.user_id not in listed  # Solutions does not sit on this panel
+    assert len(listed) <= 3 + 3
+    assert [label for _, label in large.people] == sorted(label for _, label in large.people)
+    assert new.people == ()
+
+    with transaction(engine) as session:
+        found = find_panel_people(session=session, actor=world.admin, query=f"  {outsider_email.upper()} ")
+        gone = find_panel_people(session=session, actor=world.admin, query=departed_email)
+        wildcard = find_panel_people(session=session, actor=world.admin, query="%_%")
+    assert [i for i, _ in found] == [world.solutions.member.user_id]
+    assert found[0][1].startswith("Panel Member (")
+    assert gone == ()  # deactivated accounts are not offered
+    assert wildcard == ()  # the words are matched as typed, not as patterns
+    with pytest.raises(InvalidInput) as short, transaction(engine) as session:
+        find_panel_people(session=session, actor=world.admin, query=" a ")
+    assert short.value.field_errors == {"people_query": "Type at least two letters of the person's name or email."}
+    since = last_audit_id(engine)
+    with pytest.raises(PermissionDenied), transaction(engine) as session:
+        find_panel_people(session=session, actor=world.chair, query=outsider_email)
+    assert [e.action for e in audit_events(engine, since=since)] == ["access:permission:denied"]

@@ -91,6 +91,8 @@ def portal_url(engine: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             "PORTAL_DATABASE_URL": JOURNEY_DATABASE_URL,
             "PORTAL_PUBLIC_URL": url,
             "PORTAL_DEMO_MODE": "true",
+            # Fewer than the demo has, so the panel set-up form asks to find the rest by name.
+            "PORTAL_PANEL_FORM_PEOPLE_LISTED": "10",
             "REFLEX_CHECK_LATEST_VERSION": "0",
             "REFLEX_TELEMETRY_ENABLED": "false",
         }

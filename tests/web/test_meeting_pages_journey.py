@@ -173,6 +173,32 @@ def test_an_administrator_changes_a_panels_terms_of_reference(page: Page, engine
     expect(form.get_by_label("Purpose (terms of reference)")).to_have_value(purpose)
     assert axe_violations(page) == []
 
+    # The journeys' portal lists 10 people at most, so the rest are found by name or email.
+    # Enter in the search box searches; it does not save the form, and what was typed stays.
+    search = form.get_by_label("Find someone else by name or email")
+    search.fill("x")
+    search.press("Enter")
+    expect(form.locator("#panel-edit-form-people-query-error")).to_have_text(
+        "Type at least two letters of the person's name or email."
+    )
+    search.fill("nobody-by-this-name")
+    form.get_by_role("button", name="Find", exact=True).click()
+    expect(form.get_by_role("status").filter(has_text="Nobody active matches")).to_have_text(
+        "Nobody active matches “nobody-by-this-name”."
+    )
+    search.fill("pc.jones@police")
+    search.press("Enter")
+    expect(form.get_by_role("status").filter(has_text="Added")).to_have_text(
+        "Added at the end of the list: PC Taylor Jones (Eastshire Police)."
+    )
+    named = form.get_by_role("group", name="Named members (besides the organisations)")
+    expect(named.get_by_label("PC Taylor Jones (Eastshire Police)")).not_to_be_checked()
+    expect(form.get_by_label("Chair", exact=True).locator("option", has_text="PC Taylor Jones")).to_have_count(1)
+    expect(form.get_by_label("Chair", exact=True).locator("option:checked")).to_have_text(re.compile(chair.full_name))
+    expect(form.get_by_label("Purpose (terms of reference)")).to_have_value(purpose)
+    expect(form.locator("#venue-error")).to_have_text("Give a venue or a video link for the meetings.")
+    assert axe_violations(page) == []
+
     venue.fill(old_venue)
     form.get_by_role("button", name="Save the changes").click()
     expect(page.locator("#panel-edit-form")).to_have_count(0)
