@@ -15,7 +15,15 @@ from panels.meeting_notes import write_note
 from panels.meeting_room import declare_interest, set_current_item
 from portal import routes
 from portal.auth_state import AuthState
-from portal.pages.meeting_room import WITHHELD_NOTES, MeetingRoomState, RoomSnapshot, read_snapshot
+from portal.pages.meeting_room import (
+    ROOM_PARTS,
+    WITHHELD_NOTES,
+    MeetingRoomState,
+    RoomItemState,
+    RoomNotesState,
+    RoomSnapshot,
+    read_snapshot,
+)
 from sharing.db import transaction
 from sharing.permissions import Actor
 from tests.unit.helpers import audit_events, last_audit_id
@@ -178,3 +186,25 @@ def test_a_watcher_stops_when_the_browser_leaves_the_room_or_a_newer_one_starts(
     assert not watching(_state(3, 7, routes.MEETING_ROOM, "7"), 2, 7)  # type: ignore[arg-type]
     assert not watching(_state(2, 8, routes.MEETING_ROOM, "8"), 2, 7)  # type: ignore[arg-type]
     assert not watching(_state(2, 7, routes.HOME, ""), 2, 7)  # type: ignore[arg-type]
+
+
+def test_every_value_of_the_room_has_a_home_in_exactly_one_part(engine: Engine, meeting_world: MeetingWorld) -> None:
+    """Each value the room reads is a variable of the part ``ROOM_PARTS`` names (or of the
+    room's own state), and no part repeats another's: a value without a home would fail in
+    every browser, and one in two parts would redraw both."""
+    world = meeting_world
+    held = meeting_with_case(engine, world, present=(world.chair, world.police.member))
+    snapshot = _snapshot(engine, world.chair, held.meeting_id)
+    own = set(MeetingRoomState.base_vars)
+    for name in snapshot.values:
+        part = ROOM_PARTS.get(name, MeetingRoomState)
+        assert name in part.base_vars, (name, part.__name__)
+        if part is not MeetingRoomState:
+            assert name not in own, name  # the part's, not also the room's
+    parts = {*ROOM_PARTS.values(), RoomNotesState, RoomItemState}
+    assert all(p.get_parent_state() is MeetingRoomState for p in parts)
+    homes = [set(p.base_vars) - own for p in parts]
+    assert all(not (a & b) for i, a in enumerate(homes) for b in homes[i + 1 :])
+    # What _apply sets outside the snapshot's values lives where it says.
+    assert {"content", "content_note"} <= set(RoomItemState.base_vars) - own
+    assert {"notes", "current_notes"} <= set(RoomNotesState.base_vars) - own
