@@ -198,6 +198,7 @@ def test_an_administrator_changes_a_panels_terms_of_reference(page: Page, engine
     expect(form.get_by_label("Purpose (terms of reference)")).to_have_value(purpose)
     expect(form.locator("#venue-error")).to_have_text("Give a venue or a video link for the meetings.")
     assert axe_violations(page) == []
+    screenshot(page, "panel-set-up.png")
 
     venue.fill(old_venue)
     form.get_by_role("button", name="Save the changes").click()
