@@ -14,6 +14,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from sharing.access import require
+from sharing.errors import InvalidInput
 from sharing.models import (
     AccessLog,
     AgreementParty,
@@ -27,7 +28,14 @@ from sharing.models import (
     User,
 )
 from sharing.permissions import Actor, Permission
-from sharing.vocabulary import BASIS_LABELS, PURPOSE_LABELS, DisclosureStatus, LawfulBasis, Purpose
+from sharing.vocabulary import (
+    BASIS_LABELS,
+    PURPOSE_LABELS,
+    AgreementStatus,
+    DisclosureStatus,
+    LawfulBasis,
+    Purpose,
+)
 
 STATUS_LABELS = {
     DisclosureStatus.REFUSED: "Refused",
@@ -208,15 +216,29 @@ class AgreementRow:
     attention: str
 
 
-def list_agreements(*, session: Session, actor: Actor, today: date, warning_days: int) -> list[AgreementRow]:
-    """The register, with a note on agreements ending or due for review soon."""
+def list_agreements(
+    *, session: Session, actor: Actor, today: date, warning_days: int, status: str = "", words: str = ""
+) -> list[AgreementRow]:
+    """The register, with a note on agreements ending or due for review soon; only those in
+    ``status`` (one of :class:`AgreementStatus`) if given, and only those whose title,
+    reference or a party's name contains each of ``words`` (any case)."""
     require(actor, Permission.SHARING_AGREEMENTS_READ, subject_type="sharing_agreement")
     orgs, _ = _names(session)
     parties: dict[int, list[str]] = {}
     for party in session.exec(select(AgreementParty)).all():
         parties.setdefault(party.agreement_id, []).append(orgs.get(party.organisation_id, ""))
+    query = select(SharingAgreement).order_by(col(SharingAgreement.reference))
+    if status:
+        if status not in set(AgreementStatus):
+            raise InvalidInput({"status": "Choose a status from the list."})
+        query = query.where(SharingAgreement.status == status)
+    wanted = words.casefold().split()
     result = []
-    for a in session.exec(select(SharingAgreement).order_by(col(SharingAgreement.reference))).all():
+    for a in session.exec(query).all():
+        names = sorted(parties.get(a.id or 0, []))
+        text = " ".join((a.title, a.reference, *names)).casefold()
+        if not all(w in text for w in wanted):
+            continue
         attention = ""
         if a.status == "active":
             if (a.ends_on - today).days <= warning_days:
@@ -229,7 +251,7 @@ def list_agreements(*, session: Session, actor: Actor, today: date, warning_days
                 title=a.title,
                 reference=a.reference,
                 status=a.status,
-                parties=", ".join(sorted(parties.get(a.id or 0, []))),
+                parties=", ".join(names),
                 purposes=", ".join(PURPOSE_LABELS[Purpose(p)] for p in a.purposes),
                 starts_on=a.starts_on,
                 ends_on=a.ends_on,

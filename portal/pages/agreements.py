@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from portal import routes
 from portal.auth_state import AuthState
-from portal.components.forms import checkbox_group, reset_form, text_input
+from portal.components.forms import checkbox_group, reset_form, select_input, text_input
 from portal.components.layout import PRODUCT_NAME, empty_state, page_shell
 from sharing.config import get_settings
 from sharing.console import list_agreements
@@ -44,10 +44,20 @@ class AgreementsState(AuthState):
     can_manage: bool = False
     organisations: list[dict[str, str]] = []
     create_errors: dict[str, str] = {}
+    # The register's filter: kept while the officer adds or changes agreements.
+    status_filter: str = ""
+    words_filter: str = ""
+    filter_error: str = ""
+    match_text: str = ""
 
     def _reload(self, session: Session, actor: Actor) -> Actor:
         rows = list_agreements(
-            session=session, actor=actor, today=utcnow().date(), warning_days=get_settings().agreement_warning_days
+            session=session,
+            actor=actor,
+            today=utcnow().date(),
+            warning_days=get_settings().agreement_warning_days,
+            status=self.status_filter,
+            words=self.words_filter,
         )
         self.agreements = [
             {
@@ -64,6 +74,8 @@ class AgreementsState(AuthState):
             }
             for a in rows
         ]
+        count = len(rows)
+        self.match_text = f"{count} agreement{'' if count == 1 else 's'} match{'es' if count == 1 else ''}."
         self.can_manage = actor.can(Permission.SHARING_AGREEMENTS_MANAGE)
         if self.can_manage:
             self.organisations = [
@@ -124,6 +136,25 @@ class AgreementsState(AuthState):
     @rx.event
     def load(self) -> Any:
         return self._load(self._reload)
+
+    @rx.event
+    def apply_filter(self, form_data: dict[str, Any]) -> Any:
+        """Show only the agreements in a status, or with the words given."""
+        status, words = str(form_data.get("status", "")), " ".join(str(form_data.get("words", "")).split())
+        if status and status not in set(AgreementStatus):
+            self.filter_error = "Choose a status from the list."
+            return None
+        self.status_filter, self.words_filter, self.filter_error = status, words, ""
+        return self._load(self._reload)
+
+    @rx.event
+    def clear_filter(self) -> Any:
+        self.status_filter, self.words_filter, self.filter_error = "", "", ""
+        return self._load(self._reload) or reset_form("agreement-filter")
+
+    @rx.var
+    def filtered(self) -> bool:
+        return self.status_filter != "" or self.words_filter != ""
 
     @rx.event
     def change_status(self, agreement_id: str, status: str) -> Any:
@@ -263,10 +294,59 @@ def _create_form() -> rx.Component:
     )
 
 
+def _filter_form() -> rx.Component:
+    S = AgreementsState
+    return rx.form(
+        rx.hstack(
+            rx.box(
+                select_input(
+                    "Status",
+                    "status",
+                    [(str(s), STATUS_LABELS[str(s)]) for s in AgreementStatus],
+                    placeholder="Any status",
+                    field_id="filter-status",
+                    error=S.filter_error,
+                ),
+                min_width="12em",
+            ),
+            rx.box(
+                text_input(
+                    "Search the register",
+                    "words",
+                    id="filter-words",
+                    hint="Words from the title, the reference or a party's name.",
+                ),
+                flex_grow="1",
+            ),
+            rx.button("Show", type="submit", variant="soft"),
+            rx.cond(S.filtered, rx.button("Show all", type="button", variant="ghost", on_click=S.clear_filter)),
+            align="end",
+            spacing="3",
+            wrap="wrap",
+            width="100%",
+        ),
+        on_submit=S.apply_filter,
+        no_validate=True,
+        id="agreement-filter",
+        aria_label="Filter the register",
+        width="100%",
+    )
+
+
 @rx.page(route=routes.AGREEMENTS, title=f"Agreements · {PRODUCT_NAME}", on_load=AgreementsState.load)
 def agreements_page() -> rx.Component:
     return page_shell(
         "Information sharing agreements",
+        _filter_form(),
+        rx.cond(
+            AgreementsState.filtered,
+            rx.text(
+                AgreementsState.match_text,
+                size="2",
+                role="status",
+                id="filter-count",
+            ),
+        ),
         rx.cond(
             AgreementsState.agreements.length() > 0,  # type: ignore[attr-defined]
             rx.table.root(
@@ -312,7 +392,11 @@ def agreements_page() -> rx.Component:
                 variant="surface",
                 width="100%",
             ),
-            empty_state("No agreements are in the register yet."),
+            rx.cond(
+                AgreementsState.filtered,
+                empty_state("No agreements match.", "Change the status or the words, or show all."),
+                empty_state("No agreements are in the register yet."),
+            ),
         ),
         _create_form(),
         subtitle="Sharing happens only under an active agreement that covers both organisations, "
