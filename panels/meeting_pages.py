@@ -523,8 +523,8 @@ def panel_form_options(*, session: Session, actor: Actor, panel_id: int | None =
         users += session.exec(
             active.where(col(User.organisation_id).in_(current), col(User.id).not_in(chosen)).limit(listed)
         )
-        users.sort(key=lambda u: u.full_name)
-    people = tuple((u.id, f"{u.full_name} ({names.get(u.organisation_id, '')})") for u in users if u.id is not None)
+    labelled = [(u.id, f"{u.full_name} ({names.get(u.organisation_id, '')})") for u in users if u.id is not None]
+    people = tuple(sorted(labelled, key=lambda p: (p[1].casefold(), p[0])))  # by name, then organisation
     return PanelFormOptions(organisations, people, everyone_listed=total <= listed)
 
 
