@@ -34,7 +34,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 
-from sqlalchemy import inspect, text  # noqa: E402
+from _loading import prepare_database  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import Engine, make_url  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
@@ -127,33 +128,6 @@ def _batches(n: int) -> Iterator[list[tuple[Any, ...]]]:
             batch = []
     if batch:
         yield batch
-
-
-def prepare_database(url: str, reset: bool) -> None:
-    """Create the PostgreSQL database if missing; refuse to reuse one with tables unless ``reset``."""
-    if not url.startswith("postgresql"):
-        return
-    target = make_url(url)
-    name = target.database
-    if not name:
-        raise SystemExit("bench: the PostgreSQL URL must name a database")
-    server = make_engine(target.set(database="postgres").render_as_string(hide_password=False))
-    with server.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}).first()
-        if not exists:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-            print(f"created database {name}")
-    server.dispose()
-    engine = make_engine(url)
-    tables = inspect(engine).get_table_names()
-    if tables:
-        if not reset:
-            engine.dispose()
-            raise SystemExit(f"bench: database {name} already has tables; add --reset to empty it first")
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
 
 
 def load_sqlite(engine: Engine, n: int) -> None:

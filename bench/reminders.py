@@ -64,8 +64,9 @@ _TMP = Path(tempfile.mkdtemp(prefix="portal-bench-reminders-"))
 os.environ.setdefault("PORTAL_DATA_DIR", str(_TMP / "data"))
 os.environ.setdefault("PORTAL_SECRET_KEY", "benchmark-only-" + "x" * 40)
 
-from sqlalchemy import insert, inspect, text  # noqa: E402
-from sqlalchemy.engine import Engine, make_url  # noqa: E402
+from _loading import prepare_database  # noqa: E402
+from sqlalchemy import insert, text  # noqa: E402
+from sqlalchemy.engine import Engine  # noqa: E402
 from sqlmodel import SQLModel  # noqa: E402
 
 from panels.notifications import local_date, queue_daily_digests  # noqa: E402
@@ -243,34 +244,6 @@ def build(engine: Engine, cases: int, seed: int) -> Partnership:
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE"))
     return p
-
-
-def prepare_database(url: str, reset: bool) -> None:
-    """Create the PostgreSQL database if missing; refuse to reuse one with tables unless ``reset``."""
-    if not url.startswith("postgresql"):
-        return
-    target = make_url(url)
-    name = target.database
-    if not name:
-        raise SystemExit("bench: the PostgreSQL URL must name a database")
-    if name == "test":
-        raise SystemExit("bench: the test suite's database is not a benchmark database")
-    server = make_engine(target.set(database="postgres").render_as_string(hide_password=False))
-    with server.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}).first()
-        if not exists:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-            print(f"created database {name}")
-    server.dispose()
-    engine = make_engine(url)
-    if inspect(engine).get_table_names():
-        if not reset:
-            engine.dispose()
-            raise SystemExit(f"bench: database {name} already has tables; add --reset to empty it first")
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
 
 
 # --- Timing the jobs ----------------------------------------------------------------------------
