@@ -8,6 +8,17 @@ from typing import Any
 import reflex as rx
 
 
+def field_error(error: rx.Var[str] | str, field_id: str) -> rx.Component:
+    """A field's error, announced at the field (``<field_id>-error``); when there is none, an
+    empty hidden element with that id, so the field's ``aria-describedby`` always points at
+    something."""
+    return rx.cond(
+        error != "",
+        rx.text(error, color_scheme="red", size="2", id=f"{field_id}-error", role="alert"),
+        rx.text("", id=f"{field_id}-error", class_name="visually-hidden"),
+    )
+
+
 def text_input(
     label: str,
     name: str,
@@ -45,11 +56,7 @@ def text_input(
             **input_props,
             **props,
         ),
-        rx.cond(
-            error != "",
-            rx.text(error, color_scheme="red", size="2", id=f"{field_id}-error", role="alert"),
-            rx.text("", id=f"{field_id}-error", class_name="visually-hidden"),
-        ),
+        field_error(error, field_id),
         spacing="1",
         width="100%",
         align="stretch",
@@ -73,11 +80,7 @@ def text_area(
             aria_invalid=rx.cond(error != "", "true", "false"),
             aria_describedby=f"{field_id}-hint {field_id}-error" if hint else f"{field_id}-error",
         ),
-        rx.cond(
-            error != "",
-            rx.text(error, color_scheme="red", size="2", id=f"{field_id}-error", role="alert"),
-            rx.text("", id=f"{field_id}-error", class_name="visually-hidden"),
-        ),
+        field_error(error, field_id),
         spacing="1",
         width="100%",
         align="stretch",
@@ -106,11 +109,7 @@ def select_input(
             aria_describedby=f"{field_id}-error",
             **({} if default_value is None else {"default_value": default_value}),
         ),
-        rx.cond(
-            error != "",
-            rx.text(error, color_scheme="red", size="2", id=f"{field_id}-error", role="alert"),
-            rx.text("", id=f"{field_id}-error", class_name="visually-hidden"),
-        ),
+        field_error(error, field_id),
         spacing="1",
         width="100%",
         align="stretch",
@@ -141,11 +140,7 @@ def dynamic_select_input(
             aria_describedby=f"{field_id}-error",
             **({} if default_value is None else {"default_value": default_value}),
         ),
-        rx.cond(
-            error != "",
-            rx.text(error, color_scheme="red", size="2", id=f"{field_id}-error", role="alert"),
-            rx.text("", id=f"{field_id}-error", class_name="visually-hidden"),
-        ),
+        field_error(error, field_id),
         spacing="1",
         width="100%",
         align="stretch",

@@ -147,10 +147,3 @@ def empty_state(message: str, hint: str = "") -> rx.Component:
         variant="surface",
         width="100%",
     )
-
-
-def field_error(message: rx.Var[str] | str, field_id: str) -> rx.Component:
-    return rx.cond(
-        message != "",
-        rx.text(message, color_scheme="red", size="2", id=f"{field_id}-error", role="alert"),
-    )

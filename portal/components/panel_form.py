@@ -21,7 +21,7 @@ import reflex as rx
 
 from panels.meeting_pages import cadence_presets, decision_type_groups, find_panel_people
 from panels.panel_config import DECISION_TYPES
-from portal.components.forms import dynamic_select_input, select_input, text_input
+from portal.components.forms import dynamic_select_input, field_error, select_input, text_input
 from sharing.errors import InvalidInput
 from sharing.vocabulary import PURPOSE_LABELS
 
@@ -200,11 +200,7 @@ def _people_search(finder: PeopleFinder) -> rx.Component:
             spacing="2",
             width="100%",
         ),
-        rx.cond(
-            finder.error != "",
-            rx.text(finder.error, color_scheme="red", size="2", id=f"{field_id}-error", role="alert"),
-            rx.text("", id=f"{field_id}-error", class_name="visually-hidden"),
-        ),
+        field_error(finder.error, field_id),
         rx.text(finder.message, size="2", role="status", id=f"{field_id}-found"),
         spacing="1",
         width="100%",

@@ -48,7 +48,14 @@ from panels.vocabulary import (
 )
 from portal import routes
 from portal.auth_state import AuthState
-from portal.components.forms import dialog_buttons, dynamic_select_input, reset_form, select_input, text_input
+from portal.components.forms import (
+    dialog_buttons,
+    dynamic_select_input,
+    reset_form,
+    select_input,
+    text_area,
+    text_input,
+)
 from portal.components.layout import FILE_LINK, PRODUCT_NAME, empty_state, page_shell
 from portal.formatting import local_time
 from sharing.config import get_settings
@@ -966,31 +973,6 @@ def _form_problem(form: str) -> rx.Component:
     )
 
 
-def _text_area(label: str, name: str, *, error: rx.Var[str] | str = "", rows: int = 3, hint: str = "") -> rx.Component:
-    field_id = name.replace("_", "-")
-    described = f"{field_id}-hint {field_id}-error" if hint else f"{field_id}-error"
-    return rx.vstack(
-        rx.el.label(label, html_for=field_id, class_name="field-label"),
-        *([rx.text(hint, size="1", color_scheme="gray", id=f"{field_id}-hint")] if hint else []),
-        rx.el.textarea(
-            id=field_id,
-            name=name,
-            rows=rows,
-            class_name="field-input",
-            aria_invalid=rx.cond(error != "", "true", "false"),
-            aria_describedby=described,
-        ),
-        rx.cond(
-            error != "",
-            rx.text(error, color_scheme="red", size="2", id=f"{field_id}-error", role="alert"),
-            rx.text("", id=f"{field_id}-error", class_name="visually-hidden"),
-        ),
-        spacing="1",
-        width="100%",
-        align="stretch",
-    )
-
-
 def _checkbox(name: str, label: str) -> rx.Component:
     field_id = name.replace("_", "-")
     return rx.el.label(
@@ -1129,12 +1111,13 @@ def _party_dialog() -> rx.Component:
                     "Tenure", "tenure", TENURE_OPTIONS, error=e.get("party.tenure", ""), placeholder="Not known"
                 ),
                 text_input("Landlord (optional)", "landlord", error=e.get("party.landlord", "")),
-                _text_area("Vulnerability (optional)", "vulnerability", error=e.get("party.vulnerability", "")),
-                _text_area(
+                text_area("Vulnerability (optional)", "vulnerability", error=e.get("party.vulnerability", ""), rows=3),
+                text_area(
                     "Support services (optional)",
                     "support_services",
                     error=e.get("party.support_services", ""),
                     hint="One per line, e.g. Adult Social Care, Victim Support.",
+                    rows=3,
                 ),
                 dialog_buttons("Add to the case"),
                 spacing="3",
@@ -1301,7 +1284,7 @@ def _risk_tab() -> rx.Component:
                             type="datetime-local",
                             error=e.get("contact.contacted_at", ""),
                         ),
-                        _text_area("How, and with whom", "contact_note", error=e.get("contact.note", "")),
+                        text_area("How, and with whom", "contact_note", error=e.get("contact.note", ""), rows=3),
                         rx.button("Record first contact", type="submit"),
                         spacing="3",
                         align="start",
@@ -1349,7 +1332,7 @@ def _incident_dialog() -> rx.Component:
                 text_input(
                     "When it happened", "occurred_at", type="datetime-local", error=e.get("incident.occurred_at", "")
                 ),
-                _text_area("What happened", "what_happened", error=e.get("incident.what_happened", ""), rows=4),
+                text_area("What happened", "what_happened", error=e.get("incident.what_happened", ""), rows=4),
                 rx.el.fieldset(
                     rx.el.legend("Who reported it", class_name="field-label"),
                     rx.vstack(
@@ -1380,8 +1363,11 @@ def _incident_dialog() -> rx.Component:
                 text_input(
                     "Crime reference (optional)", "crime_reference", error=e.get("incident.crime_reference", "")
                 ),
-                _text_area(
-                    "Effect on the victim (optional)", "effect_on_victim", error=e.get("incident.effect_on_victim", "")
+                text_area(
+                    "Effect on the victim (optional)",
+                    "effect_on_victim",
+                    error=e.get("incident.effect_on_victim", ""),
+                    rows=3,
                 ),
                 dialog_buttons("Add to the diary"),
                 spacing="3",
@@ -1551,7 +1537,7 @@ def _stage_tab() -> rx.Component:
                             dynamic_select_input(
                                 "New stage", "to_stage", CaseState.stage_options, error=e.get("move.to_stage", "")
                             ),
-                            _text_area("Why it is moving", "move_reason", error=e.get("move.reason", "")),
+                            text_area("Why it is moving", "move_reason", error=e.get("move.reason", ""), rows=3),
                             rx.button("Move stage", type="submit"),
                             spacing="3",
                             align="start",
@@ -1570,8 +1556,11 @@ def _stage_tab() -> rx.Component:
                             text_input(
                                 "Reviewed on", "reviewed_on", type="date", error=e.get("review.reviewed_on", "")
                             ),
-                            _text_area(
-                                "What the review found and decided", "review_note", error=e.get("review.note", "")
+                            text_area(
+                                "What the review found and decided",
+                                "review_note",
+                                error=e.get("review.note", ""),
+                                rows=3,
                             ),
                             rx.button("Record review", type="submit"),
                             spacing="3",
@@ -1594,7 +1583,7 @@ def _stage_tab() -> rx.Component:
                                 CLOSURE_REASON_OPTIONS,
                                 error=e.get("closure.reason", ""),
                             ),
-                            _text_area("Note", "closure_note", error=e.get("closure.note", "")),
+                            text_area("Note", "closure_note", error=e.get("closure.note", ""), rows=3),
                             rx.button("Ask for closure", type="submit"),
                             spacing="3",
                             align="start",
@@ -1656,10 +1645,11 @@ def _stage_tab() -> rx.Component:
                                     rx.vstack(
                                         rx.heading("Refuse closure", size="3", as_="h3"),
                                         _form_problem("refuse"),
-                                        _text_area(
+                                        text_area(
                                             "Why the case should stay open",
                                             "refuse_reason",
                                             error=e.get("refuse.reason", ""),
+                                            rows=3,
                                         ),
                                         rx.button("Refuse closure", type="submit", color_scheme="red"),
                                         spacing="3",
@@ -1693,8 +1683,11 @@ def _stage_tab() -> rx.Component:
                             rx.vstack(
                                 rx.heading("Reopen the case", size="3", as_="h3"),
                                 _form_problem("reopen"),
-                                _text_area(
-                                    "Why it is being reopened", "reopen_reason", error=e.get("reopen.reason", "")
+                                text_area(
+                                    "Why it is being reopened",
+                                    "reopen_reason",
+                                    error=e.get("reopen.reason", ""),
+                                    rows=3,
                                 ),
                                 rx.button("Reopen case", type="submit"),
                                 spacing="3",
@@ -1750,7 +1743,7 @@ def _intervention_dialog() -> rx.Component:
                 ),
                 _checkbox("all_parties_consent", "Every party consents (needed for a Neighbourhood Resolution Panel)"),
                 text_input("Authorised by (optional)", "authorised_by", error=e.get("intervention.authorised_by", "")),
-                _text_area("Details", "details", error=e.get("intervention.details", "")),
+                text_area("Details", "details", error=e.get("intervention.details", ""), rows=3),
                 dialog_buttons("Record"),
                 spacing="3",
                 width="100%",
@@ -1778,7 +1771,7 @@ def _update_dialog() -> rx.Component:
                     "On", "happened_on", type="date", hint="Empty means today.", error=e.get("update.happened_on", "")
                 ),
                 _error("update.ended_on"),
-                _text_area("Note", "update_note", error=e.get("update.note", "")),
+                text_area("Note", "update_note", error=e.get("update.note", ""), rows=3),
                 dialog_buttons("Save"),
                 spacing="3",
                 width="100%",
@@ -1977,8 +1970,11 @@ def _case_review_tab() -> rx.Component:
                                 text_input(
                                     "Decided on", "decided_on", type="date", error=e.get("decide.decided_on", "")
                                 ),
-                                _text_area(
-                                    "Reason (needed when not met)", "decide_reason", error=e.get("decide.reason", "")
+                                text_area(
+                                    "Reason (needed when not met)",
+                                    "decide_reason",
+                                    error=e.get("decide.reason", ""),
+                                    rows=3,
                                 ),
                                 rx.button("Record decision", type="submit"),
                                 spacing="3",
@@ -2010,8 +2006,11 @@ def _case_review_tab() -> rx.Component:
                                     type="date",
                                     error=e.get("complete.completed_on", ""),
                                 ),
-                                _text_area(
-                                    "What the review concluded", "review_outcome", error=e.get("complete.outcome", "")
+                                text_area(
+                                    "What the review concluded",
+                                    "review_outcome",
+                                    error=e.get("complete.outcome", ""),
+                                    rows=3,
                                 ),
                                 rx.button("Complete review", type="submit"),
                                 spacing="3",

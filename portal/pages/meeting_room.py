@@ -66,6 +66,7 @@ from portal.auth_state import AuthState
 from portal.components.forms import (
     dialog_buttons,
     dynamic_select_input,
+    field_error,
     reset_form,
     select_input,
     text_area,
@@ -1359,11 +1360,7 @@ def _correct_dialog() -> rx.Component:
                         aria_invalid=rx.cond(S.correct_error != "", "true", "false"),
                         aria_describedby="correction-error",
                     ),
-                    rx.cond(
-                        S.correct_error != "",
-                        rx.text(S.correct_error, color_scheme="red", size="2", id="correction-error", role="alert"),
-                        rx.text("", id="correction-error", class_name="visually-hidden"),
-                    ),
+                    field_error(S.correct_error, "correction"),
                     dialog_buttons("Save the correction"),
                     spacing="3",
                     width="100%",
@@ -1425,12 +1422,7 @@ def _join_dialog() -> rx.Component:
                         class_name="checkbox-label",
                     ),
                     rx.cond(S.join_error != "", rx.text(S.join_error, color_scheme="red", size="2", role="alert")),
-                    rx.hstack(
-                        rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
-                        rx.button("Join", type="submit"),
-                        justify="end",
-                        width="100%",
-                    ),
+                    dialog_buttons("Join"),
                     spacing="3",
                     width="100%",
                 ),
@@ -1455,12 +1447,7 @@ def _declare_dialog() -> rx.Component:
             rx.form(
                 rx.vstack(
                     text_area("Your interest", "reason", error=S.declare_error, rows=3),
-                    rx.hstack(
-                        rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
-                        rx.button("Declare", type="submit"),
-                        justify="end",
-                        width="100%",
-                    ),
+                    dialog_buttons("Declare"),
                     spacing="3",
                     width="100%",
                 ),
@@ -1497,12 +1484,7 @@ def _verbal_dialog() -> rx.Component:
                         hint="Needed when sharing without consent.",
                         rows=3,
                     ),
-                    rx.hstack(
-                        rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
-                        rx.button("Record", type="submit"),
-                        justify="end",
-                        width="100%",
-                    ),
+                    dialog_buttons("Record"),
                     spacing="3",
                     width="100%",
                 ),

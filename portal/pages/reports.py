@@ -28,6 +28,7 @@ from portal.components.forms import (
     checkbox_group,
     dialog_buttons,
     dynamic_select_input,
+    field_error,
     reset_form,
     select_input,
     text_area,
@@ -278,15 +279,6 @@ class ReportsState(AuthState):
 
 
 # --- The page --------------------------------------------------------------------------------
-
-
-def field_error(error: rx.Var[str] | str, field_id: str) -> rx.Component:
-    """The field's error, announced; an empty placeholder keeps aria-describedby pointing somewhere."""
-    return rx.cond(
-        error != "",
-        rx.text(error, color_scheme="red", size="2", id=f"{field_id}-error", role="alert"),
-        rx.text("", id=f"{field_id}-error", class_name="visually-hidden"),
-    )
 
 
 def _report_form() -> rx.Component:
