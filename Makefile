@@ -35,8 +35,8 @@ run: setup
 	@$(BIN)/portal-admin check-config --quiet
 	$(BIN)/portal-admin migrate
 	$(BIN)/portal-admin seed-demo --if-demo
-	@$(BIN)/portal-admin banner --port $(PORT)
-	$(BIN)/reflex run --env prod --single-port --frontend-port $(PORT) --backend-port $(PORT) --loglevel warning
+	@PORTAL_PORT=$(PORT) $(BIN)/portal-admin banner --port $(PORT)
+	PORTAL_PORT=$(PORT) $(BIN)/reflex run --env prod --single-port --frontend-port $(PORT) --backend-port $(PORT) --loglevel warning
 
 browser-deps:
 	@if [ ! -x $(CHROMIUM) ]; then \
@@ -53,8 +53,10 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy portal panels sharing
 
+# `make test TODAY=2027-03-28` (or TODAY=2027-03-28T23:30, local time) runs the suite, and every
+# portal it starts, as if today were that day (tests/clock/sitecustomize.py).
 pytest: setup browser-deps
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(if $(TODAY),PORTAL_TEST_TODAY=$(TODAY) )$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
 

@@ -14,8 +14,10 @@ from sqlmodel import Session, select
 
 from panels.models import Panel, PanelMember, PanelOrganisation
 from panels.panel_config import CCP_DECISION_TYPES, PSG_DECISION_TYPES, TEP_DECISION_TYPES
+from panels.working_days import local_date
 from sharing.accounts import hash_password
 from sharing.audit import AuditAction, Outcome, record_event
+from sharing.db import utcnow
 from sharing.directory import slugify
 from sharing.models import Organisation, OrganisationType, Role, User, UserRole
 from sharing.permissions import SYSTEM_ACTOR
@@ -332,7 +334,7 @@ def seed_sharing_demo(session: Session, *, today: date | None = None) -> bool:
 
     if session.exec(select(SharingAgreement).where(SharingAgreement.reference == AGREEMENT_REFERENCE)).first():
         return False
-    today = today or date.today()
+    today = today or local_date(utcnow())  # the portal's calendar day, not the machine's
     orgs = {o.name: o for o in session.exec(select(Organisation)).all()}
     iso = _actor(session, "iso@eastbrook.demo")
     asb_officer = _actor(session, "asb.officer@eastbrook.demo")

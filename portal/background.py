@@ -42,6 +42,9 @@ def run_startup_sweep() -> None:
 async def run_scheduler() -> AsyncIterator[None]:
     """Join the scheduler's election for the app's lifetime; leave it on shutdown."""
     settings = get_settings()
+    warning = settings.public_url_warning()
+    if warning:
+        log.warning(warning)
     if settings.is_demo:
         await asyncio.to_thread(run_startup_sweep)
     if not settings.scheduler_enabled:

@@ -64,7 +64,10 @@ def cmd_banner(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     print()
-    print(f"  ASB Panel Portal is starting at http://localhost:{args.port}")
+    print(f"  ASB Panel Portal is starting at {settings.public_url} (listening on port {args.port})")
+    warning = settings.public_url_warning(args.port)
+    if warning:
+        print(f"  Warning: {warning}", file=sys.stderr)
     if settings.is_demo:
         print(f"  Demo sign-ins (password for all: {DEMO_PASSWORD}):")
         for account in DEMO_ACCOUNTS:

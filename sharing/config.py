@@ -12,8 +12,9 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, PrivateAttr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -70,8 +71,20 @@ class Settings(BaseSettings):
         ),
     )
     public_url: str = Field(
-        default="http://localhost:3000",
-        description="Address people use to reach the portal (used for SSO redirects and links in emails).",
+        default="",
+        description=(
+            "Address people use to reach the portal (used for SSO redirects and links in emails). "
+            "Empty means http://localhost:<port the portal listens on>."
+        ),
+    )
+    # Whether PORTAL_PUBLIC_URL was given (otherwise the address follows the port).
+    _public_url_given: bool = PrivateAttr(default=False)
+    _port_given: bool = PrivateAttr(default=False)
+    port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Port the portal listens on (`make run PORT=8080` sets it). Empty means the port Reflex was given.",
     )
     session_idle_minutes: int = Field(
         default=30, gt=0, le=24 * 60, description="Sign a person out after this many minutes without activity."
@@ -197,7 +210,7 @@ class Settings(BaseSettings):
     @field_validator("public_url")
     @classmethod
     def _public_url_shape(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
+        if value and not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
@@ -225,7 +238,33 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{(self.data_dir / 'portal.db').as_posix()}"
         if self.demo_mode is None:
             self.demo_mode = self.uses_embedded_database
+        self._port_given = self.port is not None
+        if self.port is None:
+            self.port = _reflex_port()
+        self._public_url_given = bool(self.public_url)
+        if not self.public_url:
+            self.public_url = f"http://localhost:{self.port}"
         return self
+
+    def public_url_warning(self, port: int | None = None) -> str | None:
+        """What to tell whoever starts the portal when the public address points somewhere
+        else on this machine than the port it listens on (the browser would send its events,
+        and its sign-in, to another port), or ``None``.  A public address on another host is
+        a reverse proxy's and is left alone."""
+        listening = port or self.port
+        if not self._public_url_given or listening is None:
+            return None
+        parts = urlsplit(self.public_url)
+        if parts.hostname not in LOOPBACK_HOSTS:
+            return None
+        public_port = parts.port or (443 if parts.scheme == "https" else 80)
+        if public_port == listening:
+            return None
+        return (
+            f"PORTAL_PUBLIC_URL is {self.public_url}, but the portal listens on port {listening}: browsers "
+            f"will send sign-ins and events to port {public_port}. Unset PORTAL_PUBLIC_URL (it then follows the "
+            f"port) or set it to http://localhost:{listening}."
+        )
 
     @property
     def uses_embedded_database(self) -> bool:
@@ -234,6 +273,12 @@ class Settings(BaseSettings):
     @property
     def is_demo(self) -> bool:
         return bool(self.demo_mode)
+
+    @property
+    def public_url_is_fixed(self) -> bool:
+        """The public address was set, or follows a port that was (``PORTAL_PORT``); otherwise
+        it follows the port Reflex is started on."""
+        return self._public_url_given or self._port_given
 
     @property
     def cookies_secure(self) -> bool:
@@ -274,6 +319,20 @@ class Settings(BaseSettings):
                 shown = "(unset)" if value is None else str(value)
             rows.append((ENV_PREFIX + name.upper(), shown))
         return rows
+
+
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+DEFAULT_PORT = 3000
+
+
+def _reflex_port() -> int:
+    """The port Reflex was told to listen on: ``reflex run --backend-port/--frontend-port`` puts
+    it in the environment of the processes it starts."""
+    for name in ("REFLEX_BACKEND_PORT", "REFLEX_FRONTEND_PORT"):
+        value = os.environ.get(name, "").strip()
+        if value.isdigit():
+            return int(value)
+    return DEFAULT_PORT
 
 
 def _mask_url_password(url: str) -> str:

@@ -8,14 +8,33 @@ Tests do not share rows: each makes its own organisations and people with unique
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import secrets
+import sys
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
+
+
+def _load_test_clock() -> ModuleType:
+    """The suite's clock (``tests/clock/sitecustomize.py``): already loaded when this process
+    was started with it on ``PYTHONPATH``, otherwise loaded now."""
+    here = Path(__file__).resolve().parent / "clock"
+    loaded = sys.modules.get("sitecustomize")
+    if loaded is not None and Path(getattr(loaded, "__file__", "") or "").resolve().parent == here:
+        return loaded
+    spec = importlib.util.spec_from_file_location("portal_test_clock", here / "sitecustomize.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["portal_test_clock"] = module
+    spec.loader.exec_module(module)
+    return module
+
 
 _TMP = Path(tempfile.mkdtemp(prefix="portal-tests-"))
 TEST_DATABASE_URL = os.environ.get("PORTAL_TEST_DATABASE_URL") or f"sqlite:///{(_TMP / 'portal.db').as_posix()}"
@@ -27,6 +46,11 @@ os.environ["PORTAL_SECRET_KEY"] = secrets.token_urlsafe(48)
 os.environ["PORTAL_DEMO_MODE"] = "true"
 os.environ["PORTAL_SCHEDULER_ENABLED"] = "false"  # tests run jobs themselves
 os.environ.pop("PORTAL_REDIS_URL", None)
+
+# ``PORTAL_TEST_TODAY=2027-03-28 make test`` runs everything as if today were that day
+# (the clock moves only for a demo portal, which is what the tests configure above).
+test_clock = _load_test_clock()
+TEST_CLOCK_START = test_clock.prepare_environment()
 
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
@@ -73,6 +97,13 @@ def db(engine: Engine) -> Iterator[Session]:
     """A session for reading what services wrote (use ``transaction()`` to act)."""
     with Session(engine, expire_on_commit=False) as session:
         yield session
+
+
+def python_path(*first: Path) -> str:
+    """``PYTHONPATH`` for a Python process a test starts: ``first``, then what this process
+    was given (which carries the suite's clock when ``PORTAL_TEST_TODAY`` moved it)."""
+    given = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    return os.pathsep.join([*(str(p) for p in first), *given])
 
 
 def unique(prefix: str = "t") -> str:

@@ -17,6 +17,25 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+// The test suite's clock (tests/clock/sitecustomize.py): with PORTAL_TEST_CLOCK set, the provider
+// reads the same moved time as the portal and the tests, so its tokens and cookies agree with them.
+const movedClock = process.env.PORTAL_TEST_CLOCK;
+if (movedClock) {
+  const at = movedClock.lastIndexOf('@');
+  const offset = Date.parse(movedClock.slice(0, at)) - Number(movedClock.slice(at + 1)) * 1000;
+  const RealDate = Date;
+  globalThis.Date = class MovedDate extends RealDate {
+    constructor(...args) {
+      if (args.length === 0) super(RealDate.now() + offset);
+      else super(...args);
+    }
+
+    static now() {
+      return RealDate.now() + offset;
+    }
+  };
+}
+
 const here = dirname(fileURLToPath(import.meta.url));
 const toolsDir = resolve(process.env.OIDC_PROVIDER_TOOLS || join(here, '..', '..', 'tools'));
 const requireFromTools = createRequire(join(toolsDir, 'package.json'));

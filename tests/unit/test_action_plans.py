@@ -34,6 +34,7 @@ from panels.action_plans import (
 )
 from panels.case_models import CaseEvent
 from panels.cases import read_case
+from panels.working_days import local_date
 from sharing.db import transaction, utcnow
 from sharing.errors import InvalidInput, PermissionDenied
 from sharing.models import InformationItem, OrganisationType, Role, StoredDocument
@@ -104,7 +105,7 @@ def test_adding_an_action_creates_the_plan_its_item_a_chronology_line_and_tells_
     with Session(engine) as session:
         plan = session.exec(select(ActionPlan).where(ActionPlan.case_id == case.id)).one()
         # Agreed with the complainant within 10 working days of the report.
-        assert plan.due_to_agree_by == add_working_days(case.opened_at, 10).date()
+        assert plan.due_to_agree_by == local_date(add_working_days(case.opened_at, 10))  # the local calendar
         item = session.get(InformationItem, plan.item_id)
         assert item is not None and item.owner_organisation_id == cw.council_id and item.kind == "action_plan"
         assert any("Visit the household" in f["value"] for f in item.content)

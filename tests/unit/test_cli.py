@@ -166,3 +166,29 @@ def test_policy_numbers_are_shown_and_replaced_without_code(
     changed.write_text(json.dumps(policy))
     assert main(["set-policy", name, str(changed)]) == 1
     assert "lowest level must start at a score of 0" in capsys.readouterr().err
+
+
+def _banner(tmp_path: Path, port: int, **settings: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("PORTAL_PUBLIC_URL", "PORTAL_PORT")}
+    env.update(PORTAL_DATA_DIR=str(tmp_path), **settings)
+    return subprocess.run(
+        [sys.executable, "-m", "portal.cli", "banner", "--port", str(port)],
+        cwd=ROOT, env=env, capture_output=True, text=True,
+    )  # fmt: skip
+
+
+def test_the_start_up_banner_gives_the_address_of_the_port_it_starts_on(tmp_path: Path) -> None:
+    result = _banner(tmp_path, 8080, PORTAL_PORT="8080")
+    assert result.returncode == 0, result.stderr
+    assert "starting at http://localhost:8080 (listening on port 8080)" in result.stdout
+    assert result.stderr == ""
+
+
+def test_the_start_up_banner_says_when_the_public_address_points_at_another_port(tmp_path: Path) -> None:
+    result = _banner(tmp_path, 3100, PORTAL_PORT="3100", PORTAL_PUBLIC_URL="http://localhost:3000")
+    assert result.returncode == 0
+    assert "PORTAL_PUBLIC_URL is http://localhost:3000, but the portal listens on port 3100" in result.stderr
+    # Behind a reverse proxy the public address is another host's, and that is as it should be.
+    proxied = _banner(tmp_path, 3100, PORTAL_PORT="3100", PORTAL_PUBLIC_URL="https://asb.eastbrook.example")
+    assert proxied.returncode == 0 and proxied.stderr == ""
+    assert "starting at https://asb.eastbrook.example (listening on port 3100)" in proxied.stdout

@@ -224,3 +224,22 @@ def test_a_dotenv_file_is_read(clean_env: pytest.MonkeyPatch, tmp_path: Path) ->
     assert "PORTAL_TIMEZONE" in str(caught.value)
     (tmp_path / ".env").write_text("PORTAL_TIMEZONE=America/New_York\n", encoding="utf-8")
     assert load_settings().timezone == "America/New_York"
+
+
+def test_the_public_address_follows_the_port_unless_it_is_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("PORTAL_PUBLIC_URL", "PORTAL_PORT", "REFLEX_BACKEND_PORT", "REFLEX_FRONTEND_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    default = _load(database_url=SQLITE)
+    assert default.public_url == "http://localhost:3000" and not default.public_url_is_fixed
+    on_port = _load(database_url=SQLITE, port=8080)
+    assert on_port.public_url == "http://localhost:8080" and on_port.public_url_is_fixed
+    assert on_port.public_url_warning() is None
+    # `reflex run --backend-port 8090` tells the processes it starts their port.
+    monkeypatch.setenv("REFLEX_BACKEND_PORT", "8090")
+    assert _load(database_url=SQLITE).public_url == "http://localhost:8090"
+    given = _load(database_url=SQLITE, public_url="http://localhost:3000", port=3100)
+    assert given.public_url == "http://localhost:3000" and given.public_url_is_fixed
+    warning = given.public_url_warning()
+    assert warning is not None and "listens on port 3100" in warning and "http://localhost:3100" in warning
+    assert _load(database_url=SQLITE, public_url="http://127.0.0.1:3100", port=3100).public_url_warning() is None
+    assert _load(database_url=SQLITE, public_url="https://asb.example.gov.uk", port=3100).public_url_warning() is None

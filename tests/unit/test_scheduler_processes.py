@@ -30,7 +30,7 @@ from sqlmodel import Session, col, select
 from panels.action_models import JobRun, Reminder
 from panels.scheduler import AdvisoryLockElector
 from sharing.db import utcnow
-from tests.conftest import TEST_DATABASE_URL
+from tests.conftest import TEST_DATABASE_URL, python_path
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER = Path(__file__).with_name("scheduler_worker.py")
@@ -50,7 +50,7 @@ class Workers:
         env = dict(os.environ)
         env.update(
             {
-                "PYTHONPATH": str(ROOT),
+                "PYTHONPATH": python_path(ROOT),
                 "PORTAL_DATABASE_URL": TEST_DATABASE_URL,
                 "PORTAL_SCHEDULER_LOCK_NAME": self.lock,
                 "PORTAL_SCHEDULER_LEASE_SECONDS": str(LEASE_SECONDS),

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from portal.background import run_scheduler
 from portal.cli import main
 from sharing.config import get_settings
-from tests.conftest import TEST_DATABASE_URL
+from tests.conftest import TEST_DATABASE_URL, python_path
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,7 +67,7 @@ def test_the_scheduler_command_runs_in_the_foreground_until_stopped(engine: Engi
     env = dict(os.environ)
     env.update(
         {
-            "PYTHONPATH": str(ROOT),
+            "PYTHONPATH": python_path(ROOT),
             "PORTAL_DATABASE_URL": TEST_DATABASE_URL,
             "PORTAL_SCHEDULER_LOCK_NAME": f"cli-lock-{uuid.uuid4().hex[:8]}",
         }

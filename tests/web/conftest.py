@@ -12,6 +12,8 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from panels.demo import seed_demo
-from sharing.db import get_engine, transaction
+from panels.working_days import local_date
+from sharing.db import get_engine, transaction, utcnow
 from sharing.migrations import upgrade_to_head
 from tests.conftest import TEST_DATABASE_URL
 
@@ -55,6 +58,13 @@ AXE = ROOT / "tools" / "node_modules" / "axe-core" / "axe.min.js"
 DEMO_PASSWORD = "demo-pass-2026"
 
 
+@dataclass(frozen=True)
+class RunningPortal:
+    url: str
+    port: int
+    log_path: Path  # what `make run` printed: the banner, warnings, the server's log
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -81,37 +91,28 @@ def engine() -> Iterator[Engine]:
 
 
 @pytest.fixture(scope="session")
-def portal_url(engine: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Start the portal in production mode once for all browser tests."""
+def portal(engine: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPortal]:
+    """Start the portal in production mode once for all browser tests, as the README says:
+    ``make run PORT=<a free port>``, with no ``PORTAL_PUBLIC_URL``, so the address the browser
+    is sent to follows the port.  When the suite's clock is moved (``PORTAL_TEST_TODAY``), the
+    portal's follows it (``tests/clock``)."""
     port = free_port()
     url = f"http://localhost:{port}"
     env = dict(os.environ)
+    env.pop("PORTAL_PUBLIC_URL", None)
+    env.pop("PORTAL_PORT", None)
     env.update(
         {
             "PORTAL_DATABASE_URL": JOURNEY_DATABASE_URL,
-            "PORTAL_PUBLIC_URL": url,
             "PORTAL_DEMO_MODE": "true",
             # Fewer than the demo has, so the panel set-up form asks to find the rest by name.
             "PORTAL_PANEL_FORM_PEOPLE_LISTED": "10",
-            "REFLEX_CHECK_LATEST_VERSION": "0",
-            "REFLEX_TELEMETRY_ENABLED": "false",
         }
     )
-    env.setdefault("REFLEX_BUN_PATH", str(ROOT / "tools" / "node_modules" / "@oven" / "bun-linux-x64" / "bin" / "bun"))
     log_path = tmp_path_factory.mktemp("portal") / "portal.log"
     log = log_path.open("w")
     process = subprocess.Popen(
-        [
-            str(ROOT / ".venv" / "bin" / "reflex"),
-            "run",
-            "--env",
-            "prod",
-            "--single-port",
-            "--frontend-port",
-            str(port),
-            "--backend-port",
-            str(port),
-        ],
+        ["make", "--no-print-directory", "run", f"PORT={port}"],
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -135,7 +136,7 @@ def portal_url(engine: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         os.killpg(process.pid, signal.SIGTERM)
         pytest.fail(f"The portal did not start. Its output:\n{log_path.read_text()[-4000:]}")
     try:
-        yield url
+        yield RunningPortal(url=url, port=port, log_path=log_path)
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -143,6 +144,11 @@ def portal_url(engine: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def portal_url(portal: RunningPortal) -> str:
+    return portal.url
 
 
 @pytest.fixture(scope="session")
@@ -162,6 +168,11 @@ def page(browser: Browser, portal_url: str) -> Iterator[Page]:
     page = context.new_page()
     yield page
     context.close()
+
+
+def portal_today() -> date:
+    """Today on the portal's calendar (its time zone; the suite's clock, moved or not)."""
+    return local_date(utcnow())
 
 
 def sign_in(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:

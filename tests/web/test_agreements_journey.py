@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from dateutil.relativedelta import relativedelta
 from playwright.sync_api import Page, expect
 
-from tests.web.conftest import axe_violations, sign_in, wait_for_my_work
+from tests.web.conftest import axe_violations, portal_today, sign_in, wait_for_my_work
 
 pytestmark = pytest.mark.browser
 
@@ -28,9 +29,11 @@ def test_add_and_activate_an_agreement(page: Page) -> None:
     expect(page.get_by_text("Enter a date.").first).to_be_visible()
     expect(page.get_by_label("Reference")).to_have_value(reference)
 
-    page.get_by_label("Starts on").fill("2026-11-01")
-    page.get_by_label("Ends on").fill("2027-10-31")
-    page.get_by_label("Review by").fill("2027-05-01")
+    # A year's agreement that started last month, whatever day the journey runs on.
+    starts = portal_today() - relativedelta(months=1)
+    page.get_by_label("Starts on").fill(starts.isoformat())
+    page.get_by_label("Ends on").fill((starts + relativedelta(years=1, days=-1)).isoformat())
+    page.get_by_label("Review by").fill((starts + relativedelta(months=6)).isoformat())
     page.get_by_role("button", name="Add agreement").click()
     expect(page.get_by_text("An agreement needs at least two organisations.")).to_be_visible()
 

@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 from sqlmodel import Session, col, select
 
 from panels.case_models import Case
-from panels.meetings import MeetingStatus, format_when
+from panels.meetings import MeetingStatus, format_when, next_available_meeting
 from panels.models import Meeting, Panel, Referral
 from panels.packs import NOTHING_SHARED
 from sharing.db import utcnow
@@ -49,6 +49,33 @@ def _next_psg(engine: Any) -> Meeting:
             )
             .order_by(col(Meeting.starts_at))
         ).first()  # type: ignore[return-value]
+
+
+def _psg_lands_on(engine: Any) -> Meeting:
+    """The meeting a referral to the Problem Solving Group made now lands on, by the portal's
+    own rule (the next meeting whose agenda cut-off has not passed): not simply the next
+    meeting, which on the days inside a cut-off window no longer takes referrals."""
+    with Session(engine) as session:
+        panel = session.exec(select(Panel).where(Panel.name == "Problem Solving Group")).one()
+        assert panel.id is not None
+        meeting = next_available_meeting(session, panel.id, utcnow())
+        assert meeting is not None, "the demo schedules the Problem Solving Group months ahead"
+        return meeting
+
+
+def _landed_on(engine: Any, case: Case) -> Meeting:
+    """The meeting the case's newest referral landed on, checked against the portal's rule at
+    the moment it was made."""
+    with Session(engine) as session:
+        referral = session.exec(
+            select(Referral).where(Referral.case_id == case.id).order_by(col(Referral.id).desc())
+        ).first()
+        assert referral is not None and referral.meeting_id is not None
+        expected = next_available_meeting(session, referral.panel_id, referral.referred_at)
+        assert expected is not None and referral.meeting_id == expected.id
+        meeting = session.get(Meeting, referral.meeting_id)
+        assert meeting is not None
+        return meeting
 
 
 def _case_to_refer(engine: Any) -> Case:
@@ -92,9 +119,11 @@ def test_pc_jones_reads_the_pack_with_what_was_withheld(page: Page, engine: Any)
 
 
 def test_officer_refers_a_case_and_the_chair_accepts_and_publishes(page: Page, engine: Any) -> None:
-    meeting = _next_psg(engine)
+    next_meeting = _next_psg(engine)
     case = _case_to_refer(engine)
-    when = format_when(meeting.starts_at)
+    # Where the referral lands, asked of the portal's rule before and after the officer refers:
+    # a cut-off passing in between moves it to the later one, and the rule is monotonic.
+    lands_on = _psg_lands_on(engine)
 
     # 1. The ASB officer finds the panel and its next meeting, and refers a case.
     sign_in(page, "asb.officer@eastbrook.demo")
@@ -105,14 +134,20 @@ def test_officer_refers_a_case_and_the_chair_accepts_and_publishes(page: Page, e
     expect(page.get_by_text("Monthly on the second Tuesday")).to_be_visible()
     assert axe_violations(page) == []
     screenshot(page, "panel.png")
-    page.locator("#upcoming-meetings").get_by_role("link", name=when).click()
-    expect(page.locator("#lands-on")).to_contain_text(when)
+    page.locator("#upcoming-meetings").get_by_role("link", name=format_when(next_meeting.starts_at)).click()
+    expect(page.locator("#lands-on")).to_contain_text(
+        re.compile("|".join(re.escape(format_when(m.starts_at)) for m in (lands_on, _psg_lands_on(engine))))
+    )
     page.get_by_label("Case", exact=True).select_option(value=str(case.id))
     page.get_by_label("Why the case needs the panel").fill("Threats have continued after the warning letter.")
     page.get_by_label("Decision you are asking the panel to make").fill("Agree a joint action plan with the police.")
     page.get_by_label("Evidence you will bring").fill("Diary sheets for October and the incident log.")
     page.get_by_role("button", name="Refer the case").click()
     outcome = page.locator("#referral-outcome")
+    expect(outcome).to_contain_text("Referred to the meeting on")
+    meeting = _landed_on(engine, case)
+    assert meeting.id in (lands_on.id, _psg_lands_on(engine).id)
+    when = format_when(meeting.starts_at)
     expect(outcome).to_contain_text(f"Referred to the meeting on {when}")
     expect(page.get_by_text(f"Case {case.reference}").first).to_be_visible()
     _toasts_gone(page)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import re
 import zipfile
+from datetime import timedelta
 
 import pytest
+from dateutil.relativedelta import relativedelta
 from playwright.sync_api import Page, expect
 
-from tests.web.conftest import axe_violations, sign_in, wait_for_my_work
+from tests.web.conftest import axe_violations, portal_today, sign_in, wait_for_my_work
 
 pytestmark = pytest.mark.browser
 
@@ -25,10 +27,11 @@ def test_log_a_subject_access_request_and_download_the_export(page: Page) -> Non
     page.get_by_role("button", name="Log request").click()
     expect(page.get_by_text("Choose whose request this is.")).to_be_visible()
     page.get_by_label("Whose request").select_option(label="Jamie Carter (Eastbrook City Council ASB Team)")
-    page.get_by_label("Received on").fill("2026-11-02")
+    received = portal_today() - timedelta(days=35)
+    page.get_by_label("Received on").fill(received.isoformat())
     page.get_by_role("button", name="Log request").click()
-    row = page.get_by_role("row").filter(has_text="Jamie Carter").filter(has_text="2 Nov 2026")
-    expect(row.first).to_contain_text("2 Dec 2026")  # one calendar month after receipt
+    row = page.get_by_role("row").filter(has_text="Jamie Carter").filter(has_text=f"{received:%-d %b %Y}")
+    expect(row.first).to_contain_text(f"{received + relativedelta(months=1):%-d %b %Y}")  # a calendar month on
 
     with page.expect_download() as download_info:
         row.first.get_by_role("button", name="Download export for Jamie Carter").click()
@@ -43,11 +46,7 @@ def test_log_a_subject_access_request_and_download_the_export(page: Page) -> Non
 
 
 def test_extend_a_request_and_change_a_retention_period(page: Page) -> None:
-    from datetime import date
-
-    from dateutil.relativedelta import relativedelta
-
-    today = date.today()
+    today = portal_today()
     sign_in(page, "iso@eastbrook.demo")
     wait_for_my_work(page)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Requests and retention").click()

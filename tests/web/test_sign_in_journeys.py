@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from sharing.models import AuditEvent
-from tests.web.conftest import axe_violations, screenshot, sign_in, wait_for_my_work
+from tests.web.conftest import RunningPortal, axe_violations, screenshot, sign_in, wait_for_my_work
 
 pytestmark = pytest.mark.browser
 
@@ -158,3 +158,18 @@ def test_every_demo_account_can_sign_in(page: Page) -> None:
         expect(page.locator("#my-name")).to_have_text(account.full_name)
         expect(page.locator("#my-organisation")).to_have_text(account.organisation)
         sign_out(page)
+
+
+def test_the_portal_started_on_another_port_talks_to_itself_and_signs_in(page: Page, portal: RunningPortal) -> None:
+    """`make run PORT=…` without PORTAL_PUBLIC_URL: the browser's events and its sign-in go to
+    the port the portal started on, not to the default 3000."""
+    assert portal.port != 3000
+    sockets: list[str] = []
+    page.on("websocket", lambda socket: sockets.append(socket.url))
+    sign_in(page, "asb.officer@eastbrook.demo")
+    wait_for_my_work(page)
+    assert sockets and all(url.startswith(f"ws://localhost:{portal.port}/_event") for url in sockets), sockets
+    printed = portal.log_path.read_text()
+    assert f"starting at http://localhost:{portal.port} (listening on port {portal.port})" in printed
+    assert "PORTAL_PUBLIC_URL is" not in printed
+    sign_out(page)
