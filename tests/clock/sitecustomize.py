@@ -43,15 +43,25 @@ def instant_of(today: str, timezone: str) -> datetime:
     return local.astimezone(UTC)
 
 
+def real_time() -> float:
+    """Seconds since the epoch by the real clock, even in a process whose clock is moved."""
+    if "time_machine" in sys.modules:
+        import time_machine
+
+        if time_machine.escape_hatch.is_travelling():
+            return time_machine.escape_hatch.time.time()
+    return time.time()
+
+
 def clock_setting(instant: datetime, *, real_epoch: float | None = None) -> str:
     """``PORTAL_TEST_CLOCK`` for a clock that reads ``instant`` at the real time ``real_epoch``."""
-    return f"{instant.astimezone(UTC).isoformat()}@{time.time() if real_epoch is None else real_epoch!r}"
+    return f"{instant.astimezone(UTC).isoformat()}@{real_time() if real_epoch is None else real_epoch!r}"
 
 
 def moved_now(setting: str, *, real_now: float | None = None) -> datetime:
     """What a clock set by ``setting`` reads at the real time ``real_now`` (default: now)."""
     target, _, epoch = setting.rpartition("@")
-    elapsed = (time.time() if real_now is None else real_now) - float(epoch)
+    elapsed = (real_time() if real_now is None else real_now) - float(epoch)
     return datetime.fromisoformat(target) + timedelta(seconds=elapsed)
 
 

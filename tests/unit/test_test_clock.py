@@ -32,7 +32,7 @@ def test_a_day_means_nine_in_the_morning_local_time_and_a_time_is_local() -> Non
 
 def test_a_process_started_by_the_tests_reads_the_moved_clock_ticking_from_the_same_instant() -> None:
     target = datetime(2027, 10, 31, 0, 45, tzinfo=UTC)
-    real_start = datetime.now(UTC).timestamp() - 60  # set a minute ago: the clock has moved on by a minute
+    real_start = test_clock.real_time() - 60  # set a minute ago: the clock has moved on by a minute
     result = _clock_in_child(test_clock.clock_setting(target, real_epoch=real_start), demo="true")
     assert result.returncode == 0, result.stderr
     read = datetime.fromisoformat(result.stdout.strip())
@@ -43,7 +43,8 @@ def test_only_a_demo_portal_may_have_its_clock_moved() -> None:
     result = _clock_in_child(test_clock.clock_setting(datetime(2030, 1, 1, tzinfo=UTC)), demo="false")
     assert result.returncode == 0, result.stderr
     assert "PORTAL_TEST_CLOCK is ignored" in result.stderr
-    assert abs(datetime.fromisoformat(result.stdout.strip()) - datetime.now(UTC)) < timedelta(minutes=5)
+    real_now = datetime.fromtimestamp(test_clock.real_time(), UTC)
+    assert abs(datetime.fromisoformat(result.stdout.strip()) - real_now) < timedelta(minutes=5)
 
 
 def test_the_portal_itself_has_no_clock_override() -> None:
