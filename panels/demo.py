@@ -335,6 +335,7 @@ def seed_sharing_demo(session: Session, *, today: date | None = None) -> bool:
     if session.exec(select(SharingAgreement).where(SharingAgreement.reference == AGREEMENT_REFERENCE)).first():
         return False
     today = today or local_date(utcnow())  # the portal's calendar day, not the machine's
+    start_year = today.year if today.month >= 4 else today.year - 1
     orgs = {o.name: o for o in session.exec(select(Organisation)).all()}
     iso = _actor(session, "iso@eastbrook.demo")
     asb_officer = _actor(session, "asb.officer@eastbrook.demo")
@@ -352,8 +353,10 @@ def seed_sharing_demo(session: Session, *, today: date | None = None) -> bool:
             categories=list(DataCategory),
             category_restrictions={str(DataCategory.HEALTH): [orgs[n].id for n in HEALTH_SHARERS]},  # type: ignore[misc]
             lawful_bases=list(LawfulBasis),
-            starts_on=date(today.year, 4, 1) if today.month >= 4 else date(today.year - 1, 4, 1),
-            ends_on=date(today.year + 1, 3, 31) if today.month >= 4 else date(today.year, 3, 31),
+            # Three financial years from the April that began this one: on any day the demo is
+            # seeded, its end is more than the warning window away and its review is inside it.
+            starts_on=date(start_year, 4, 1),
+            ends_on=date(start_year + 3, 3, 31),
             review_on=today + timedelta(days=21),  # inside the warning window, so the demo shows it
             signatories={orgs[name].id: sig for name, sig in SIGNATORIES.items()},  # type: ignore[misc]
         ),

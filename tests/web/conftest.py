@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, WebSocket, sync_playwright
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
@@ -170,13 +170,35 @@ def page(browser: Browser, portal_url: str) -> Iterator[Page]:
     context.close()
 
 
+def goto_when_ready(page: Page, path: str, *, wait_ms: int = 10_000) -> None:
+    """Open ``path`` and wait until the portal has answered the page over its event websocket
+    (its state is loaded), so what is typed next is not overwritten by the page's first draw.
+    On a busy machine a form filled before that could be submitted empty.  Gives up waiting
+    quietly after ``wait_ms``: the steps that follow then say what is wrong."""
+    answered: list[bool] = []
+
+    def watch(socket: WebSocket) -> None:
+        socket.on(
+            "framereceived", lambda payload: answered.append(True) if str(payload).startswith("42/_event") else None
+        )
+
+    page.on("websocket", watch)
+    try:
+        page.goto(path)
+        deadline = time.monotonic() + wait_ms / 1000
+        while not answered and time.monotonic() < deadline:
+            page.wait_for_timeout(50)
+    finally:
+        page.remove_listener("websocket", watch)
+
+
 def portal_today() -> date:
     """Today on the portal's calendar (its time zone; the suite's clock, moved or not)."""
     return local_date(utcnow())
 
 
 def sign_in(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
-    page.goto("/signin/")
+    goto_when_ready(page, "/signin/")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in", exact=True).click()
